@@ -1,0 +1,5 @@
+"""Custom Kedro datasets for GAN Forge."""
+
+from .torch_dataset import TorchDataset
+
+__all__ = ["TorchDataset"]

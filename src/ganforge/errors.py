@@ -1,0 +1,25 @@
+"""Errors a user can cause. Each message says what is wrong and how to fix it."""
+
+
+class GanForgeError(Exception):
+    """Base class for problems with data, configuration or files that the user can fix."""
+
+
+class DataSourceError(GanForgeError):
+    """The configured data source is missing, empty, unreadable or malformed."""
+
+
+class DataValidationError(GanForgeError):
+    """The ingested data failed its Great Expectations suite."""
+
+
+class ConfigError(GanForgeError):
+    """A parameter is unknown, out of range or inconsistent with the data."""
+
+
+class TrainingDivergedError(GanForgeError):
+    """A loss became NaN or infinite."""
+
+
+class BackboneUnavailableError(GanForgeError):
+    """No feature backbone can be built for FID (no Inception weights and no labels)."""

@@ -1,0 +1,44 @@
+"""Project hooks: run facts for the manifests, telemetry off, one clear line for user errors."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+from kedro.framework.hooks import hook_impl
+
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+
+logger = logging.getLogger(__name__)
+
+
+class GanForgeHooks:
+    def __init__(self) -> None:
+        self._data_parameters: dict[str, Any] | None = None
+
+    @hook_impl
+    def after_context_created(self, context) -> None:  # noqa: ANN001 - KedroContext
+        self._data_parameters = context.params.get("data")
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:  # noqa: ANN001
+        # Kedro's session id is also the save version of every versioned dataset of this run,
+        # so it identifies the run's checkpoint, grids and reports together.
+        catalog["run_info"] = {
+            "run_id": run_params.get("session_id") or run_params.get("run_id"),
+            "pipeline_name": run_params.get("pipeline_name") or "__default__",
+            "env": run_params.get("env"),
+            "load_versions": dict(run_params.get("load_versions") or {}),
+            "runtime_params": dict(run_params.get("runtime_params") or run_params.get("extra_params") or {}),
+            "command": " ".join(["kedro", *sys.argv[1:]]) if sys.argv else None,
+            "data_parameters": self._data_parameters,
+        }
+
+    @hook_impl
+    def on_node_error(self, error: Exception, node) -> None:  # noqa: ANN001 - Kedro's Node
+        from ganforge.errors import GanForgeError
+
+        if isinstance(error, GanForgeError):
+            logger.error("GAN Forge stopped in node '%s': %s", node.name, error)

@@ -1,0 +1,63 @@
+"""Conversions between stored uint8 images, training tensors in [-1, 1], and pictures.
+
+The normalization recipe travels with the data set (``model_input["normalization"]``) and with
+every checkpoint, so any grid can be mapped back to exact pixel values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+from torchvision.utils import make_grid
+
+PIXEL_MAX = 255.0
+
+
+def normalization_recipe(images: torch.Tensor) -> dict:
+    """The recipe that maps uint8 pixels [0, 255] linearly onto [-1, 1] (plus channel stats)."""
+    as_float = images.float() / PIXEL_MAX
+    dims = [0, 2, 3]
+    return {
+        "pixel_range": [0, 255],
+        "target_range": [-1.0, 1.0],
+        "scale": 2.0 / PIXEL_MAX,
+        "shift": -1.0,
+        "channel_mean": as_float.mean(dim=dims).tolist(),
+        "channel_std": as_float.std(dim=dims).tolist(),
+    }
+
+
+def to_training_range(images: torch.Tensor, recipe: dict) -> torch.Tensor:
+    """uint8 N×C×H×W → float in the recipe's target range (by default [-1, 1])."""
+    return images.float().mul_(recipe["scale"]).add_(recipe["shift"])
+
+
+def to_uint8(images: torch.Tensor, recipe: dict) -> torch.Tensor:
+    """Inverse of :func:`to_training_range`, clamped and rounded to valid pixels."""
+    pixels = (images.detach().float() - recipe["shift"]) / recipe["scale"]
+    return pixels.round_().clamp_(0, PIXEL_MAX).to(torch.uint8)
+
+
+def grid_image(images_uint8: torch.Tensor, nrow: int = 8, padding: int = 2) -> Image.Image:
+    """A PIL grid of uint8 N×C×H×W images (grayscale stays single-channel)."""
+    grid = make_grid(images_uint8.cpu(), nrow=nrow, padding=padding, pad_value=0)
+    array = grid.permute(1, 2, 0).numpy()
+    if images_uint8.shape[1] == 1:
+        return Image.fromarray(np.ascontiguousarray(array[:, :, 0]), mode="L")
+    return Image.fromarray(np.ascontiguousarray(array), mode="RGB")
+
+
+def stack_vertically(pictures: Sequence[Image.Image], gap: int = 4) -> Image.Image:
+    """Stack pictures of equal width top to bottom (used for progress strips)."""
+    width = max(picture.width for picture in pictures)
+    height = sum(picture.height for picture in pictures) + gap * (len(pictures) - 1)
+    mode = "RGB" if any(picture.mode == "RGB" for picture in pictures) else "L"
+    canvas = Image.new(mode, (width, height), color=255 if mode == "L" else (255, 255, 255))
+    top = 0
+    for picture in pictures:
+        canvas.paste(picture.convert(mode), (0, top))
+        top += picture.height + gap
+    return canvas

@@ -1,0 +1,145 @@
+"""Kedro nodes of the experiment pipeline: configure, train, and render what training produced."""
+
+from __future__ import annotations
+
+import io
+import logging
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # nodes run headless
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+from PIL import Image
+
+from ganforge.images import grid_image
+
+from .config import resolve_experiment_config
+from .engine import train_gan
+
+logger = logging.getLogger(__name__)
+
+TRACKED_PACKAGES = ("ganforge", "kedro", "kedro-datasets", "torch", "torchvision", "numpy", "pandas",
+                    "great-expectations", "pytorch-fid")
+
+
+def configure_experiment(training_defaults: dict[str, Any], variant: dict[str, Any]) -> dict[str, Any]:
+    """Merge the shared training defaults with the variant and fail fast on a bad configuration."""
+    return resolve_experiment_config(training_defaults, variant)
+
+
+def train(
+    model_input: dict[str, Any], experiment_config: dict[str, Any]
+) -> tuple[dict[str, Any], pd.DataFrame, dict[int, torch.Tensor], dict[str, Any]]:
+    """Train (or resume) the variant; returns checkpoint, history table, per-epoch samples and
+    facts about the run (device, epoch resumed from)."""
+    result = train_gan(model_input, experiment_config)
+    history = pd.DataFrame(result.history)
+    info = {"device": result.device, "resumed_from_epoch": result.resumed_from_epoch,
+            "epochs": experiment_config["training"]["epochs"],
+            "train_seconds": float(history["seconds"].sum()) if len(history) else 0.0}
+    return result.checkpoint, history, result.epoch_samples, info
+
+
+def render_grids(
+    epoch_samples: dict[int, torch.Tensor], experiment_config: dict[str, Any], run_info: dict[str, Any]
+) -> tuple[dict[str, Image.Image], Image.Image, Image.Image]:
+    """One grid per epoch (keyed by run id so runs never overwrite each other), the final grid,
+    and an animated GIF of progress across epochs."""
+    rows = experiment_config["training"]["grid_rows"]
+    grids = {epoch: grid_image(samples, nrow=rows) for epoch, samples in sorted(epoch_samples.items())}
+    run_id = run_info.get("run_id", "unversioned")
+    per_epoch = {f"{run_id}/epoch_{epoch:04d}": picture for epoch, picture in grids.items()}
+    final = grids[max(grids)]
+    return per_epoch, final, _animated_gif(list(grids.values()))
+
+
+def _animated_gif(frames: list[Image.Image]) -> Image.Image:
+    """A multi-frame GIF image that pillow.ImageDataset writes whole (save_all in the catalog)."""
+    buffer = io.BytesIO()
+    frames = [frame.convert("P") if frame.mode == "RGB" else frame for frame in frames]
+    durations = [400] * (len(frames) - 1) + [1500]  # linger on the final grid
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    buffer.seek(0)
+    return Image.open(buffer)
+
+
+def plot_training_history(history: pd.DataFrame, experiment_config: dict[str, Any]) -> plt.Figure:
+    """Loss curves (and the Wasserstein estimate and gradient penalty where they apply)."""
+    name = experiment_config["name"]
+    extras = [column for column in ("wasserstein_estimate", "gradient_penalty")
+              if column in history and history[column].notna().any()]
+    figure, axes = plt.subplots(1, 1 + len(extras), figsize=(5 * (1 + len(extras)), 3.6), squeeze=False)
+    axis = axes[0][0]
+    axis.plot(history["epoch"], history["discriminator_loss"], marker="o", label="discriminator / critic")
+    axis.plot(history["epoch"], history["generator_loss"], marker="o", label="generator")
+    axis.set(title=f"{name}: losses", xlabel="epoch", ylabel="loss")
+    axis.legend()
+    for axis, column in zip(axes[0][1:], extras, strict=True):
+        axis.plot(history["epoch"], history[column], marker="o", color="tab:green")
+        axis.set(title=f"{name}: {column.replace('_', ' ')}", xlabel="epoch")
+    for axis in axes[0]:
+        axis.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+def write_run_manifest(
+    experiment_config: dict[str, Any],
+    model_input: dict[str, Any],
+    training_info: dict[str, Any],
+    run_info: dict[str, Any],
+) -> dict[str, Any]:
+    """What a run needs to be reproduced: parameters, seed, data, code and environment."""
+    return {
+        "variant": experiment_config["name"],
+        "run_id": run_info.get("run_id"),
+        "pipeline": run_info.get("pipeline_name"),
+        "command": run_info.get("command"),
+        "parameters": experiment_config,
+        "seed": experiment_config["training"]["seed"],
+        "data": {
+            "fingerprint": model_input["fingerprint"],
+            "source": model_input.get("source"),
+            "images": int(model_input["images"].shape[0]),
+            "shape": list(model_input["images"].shape[1:]),
+            "num_classes": int(model_input.get("num_classes") or 0),
+            "model_input_version": run_info.get("load_versions", {}).get("model_input")
+            or run_info.get("run_id"),
+        },
+        "data_parameters": run_info.get("data_parameters"),
+        "training": training_info,
+        "environment": {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "packages": _package_versions(),
+            "device": training_info.get("device"),
+            "torch_threads": torch.get_num_threads(),
+        },
+        "git": _git_state(),
+    }
+
+
+def _package_versions() -> dict[str, str]:
+    versions = {}
+    for package in TRACKED_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _git_state() -> dict[str, Any] | None:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, check=True, timeout=10).stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "dirty": dirty}

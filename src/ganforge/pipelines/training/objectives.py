@@ -1,0 +1,120 @@
+"""GAN objectives: the only place where variants differ in what they optimize.
+
+An objective turns discriminator scores into the two losses and may add a regularizer
+(gradient penalty) or a constraint applied after each critic step (weight clipping). The training
+loop calls these hooks and never branches on the variant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class Objective:
+    """Non-saturating BCE on logits (Goodfellow et al. 2014, §3, the practical form)."""
+
+    is_wasserstein = False
+    supports_bf16 = True
+
+    def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+        return F.binary_cross_entropy_with_logits(
+            real_scores, torch.ones_like(real_scores)
+        ) + F.binary_cross_entropy_with_logits(fake_scores, torch.zeros_like(fake_scores))
+
+    def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
+        # maximize log D(G(z)) rather than minimize log(1 - D(G(z))): strong early gradients
+        return F.binary_cross_entropy_with_logits(fake_scores, torch.ones_like(fake_scores))
+
+    def penalty(
+        self,
+        critic: nn.Module,
+        real: torch.Tensor,
+        fake: torch.Tensor,
+        labels: torch.Tensor | None,
+        rng: torch.Generator,
+    ) -> torch.Tensor | None:
+        return None
+
+    def after_critic_step(self, critic: nn.Module) -> None:
+        return None
+
+
+@dataclass
+class MinimaxObjective(Objective):
+    """The paper's original generator loss, minimize log(1 − D(G(z))); it saturates early."""
+
+    def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
+        # log(1 - sigmoid(s)) == -softplus(s), computed stably
+        return -F.softplus(fake_scores).mean()
+
+
+@dataclass
+class WassersteinObjective(Objective):
+    """Wasserstein loss (Arjovsky et al. 2017) with weight clipping or a gradient penalty
+    (Gulrajani et al. 2017)."""
+
+    clip_value: float | None = None
+    gradient_penalty: float | None = None
+    is_wasserstein = True
+    # The penalty's double backward is sensitive to low precision; keep it in fp32.
+    supports_bf16 = False
+
+    def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+        return fake_scores.mean() - real_scores.mean()
+
+    def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
+        return -fake_scores.mean()
+
+    def penalty(
+        self,
+        critic: nn.Module,
+        real: torch.Tensor,
+        fake: torch.Tensor,
+        labels: torch.Tensor | None,
+        rng: torch.Generator,
+    ) -> torch.Tensor | None:
+        if not self.gradient_penalty:
+            return None
+        return self.gradient_penalty * gradient_penalty(critic, real, fake, labels, rng)
+
+    @torch.no_grad()
+    def after_critic_step(self, critic: nn.Module) -> None:
+        if self.clip_value is not None:
+            for parameter in critic.parameters():
+                parameter.clamp_(-self.clip_value, self.clip_value)
+
+
+def gradient_penalty(
+    critic: nn.Module,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    labels: torch.Tensor | None,
+    rng: torch.Generator,
+) -> torch.Tensor:
+    """E[(‖∇ D(x̂)‖₂ − 1)²] on x̂ = α·real + (1 − α)·fake, α ~ U(0, 1) per sample (unweighted)."""
+    alpha_shape = (real.shape[0],) + (1,) * (real.dim() - 1)
+    alpha = torch.rand(alpha_shape, generator=rng, device=real.device, dtype=real.dtype)
+    interpolates = (alpha * real + (1 - alpha) * fake.detach()).requires_grad_(True)
+    scores = critic(interpolates, labels)
+    (gradients,) = torch.autograd.grad(scores.sum(), interpolates, create_graph=True)
+    return ((gradients.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+OBJECTIVES: dict[str, Callable[..., Objective]] = {
+    "bce": Objective,
+    "minimax": MinimaxObjective,
+    "wasserstein": WassersteinObjective,
+}
+
+
+def build_objective(loss: str, clip_value: float | None, gradient_penalty_weight: float | None) -> Objective:
+    """The objective named by ``objective.loss`` (validated earlier by the config schema)."""
+    if loss == "wasserstein":
+        return WassersteinObjective(clip_value=clip_value, gradient_penalty=gradient_penalty_weight)
+    return OBJECTIVES[loss]()

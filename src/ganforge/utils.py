@@ -1,0 +1,87 @@
+"""Small shared helpers: atomic file writes, fingerprints, device choice."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+
+def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` so readers see the old file or the new one, never half."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(payload)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def tensor_fingerprint(*tensors: torch.Tensor | None, length: int = 16) -> str:
+    """A short content hash of tensors (dtype, shape and bytes), stable across runs and machines."""
+    digest = hashlib.sha256()
+    for tensor in tensors:
+        if tensor is None:
+            digest.update(b"none")
+            continue
+        tensor = tensor.detach().cpu().contiguous()
+        digest.update(f"{tensor.dtype}{tuple(tensor.shape)}".encode())
+        digest.update(tensor.numpy().tobytes())
+    return digest.hexdigest()[:length]
+
+
+def resolve_device(requested: str = "auto") -> torch.device:
+    """``auto`` picks CUDA, then Apple MPS, then CPU; anything else is passed to ``torch.device``."""
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    device = torch.device(requested)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"training.device is '{requested}' but CUDA is not available on this machine. "
+            "Use 'auto' or 'cpu'."
+        )
+    return device
+
+
+def content_digest(value: object, length: int = 16) -> str:
+    """A hash of nested plain data (dicts, lists, numbers, strings, tensors) by content.
+
+    Unlike hashing ``torch.save`` bytes, it does not depend on storage sharing or dict insertion
+    order, so a resumed run and an uninterrupted one with the same weights hash the same.
+    """
+    digest = hashlib.sha256()
+
+    def visit(item: object) -> None:
+        if isinstance(item, torch.Tensor):
+            tensor = item.detach().cpu().contiguous()
+            digest.update(f"T{tensor.dtype}{tuple(tensor.shape)}".encode())
+            digest.update(tensor.numpy().tobytes() if tensor.dtype != torch.bfloat16 else tensor.view(torch.int16).numpy().tobytes())
+        elif isinstance(item, dict):
+            digest.update(b"{")
+            for key in sorted(item, key=str):
+                digest.update(repr(key).encode())
+                visit(item[key])
+            digest.update(b"}")
+        elif isinstance(item, list | tuple):
+            digest.update(b"[")
+            for element in item:
+                visit(element)
+            digest.update(b"]")
+        else:
+            digest.update(repr(item).encode())
+
+    visit(value)
+    return digest.hexdigest()[:length]

@@ -1,0 +1,83 @@
+import pytest
+import torch
+from torch import nn
+
+from ganforge.pipelines.training.models import Discriminator, Generator, conv_layout
+from ganforge.pipelines.training.objectives import MinimaxObjective, Objective, WassersteinObjective, gradient_penalty
+from ganforge.errors import ConfigError
+
+
+class QuadraticCritic(nn.Module):
+    """D(x) = sum(w * x²): its gradient 2·w·x can be written down by hand."""
+
+    def __init__(self, weight: torch.Tensor) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(weight)
+
+    def forward(self, images, labels=None):
+        return (self.weight * images**2).flatten(1).sum(dim=1)
+
+
+def test_gradient_penalty_matches_hand_computation():
+    weight = torch.tensor([[[0.5, -1.0], [2.0, 0.25]]])
+    critic = QuadraticCritic(weight)
+    real = torch.tensor([[[[1.0, 2.0], [0.0, -1.0]]], [[[0.5, 0.5], [0.5, 0.5]]]])
+    fake = torch.tensor([[[[0.0, 0.0], [1.0, 1.0]]], [[[-1.0, 2.0], [0.0, 3.0]]]])
+    rng = torch.Generator().manual_seed(3)
+    alpha = torch.rand((2, 1, 1, 1), generator=torch.Generator().manual_seed(3))
+
+    penalty = gradient_penalty(critic, real, fake, None, rng)
+
+    expected = 0.0
+    for i in range(2):
+        x_hat = alpha[i] * real[i] + (1 - alpha[i]) * fake[i]
+        grad = 2 * weight * x_hat
+        expected += (grad.flatten().norm() - 1) ** 2
+    assert penalty.item() == pytest.approx(float(expected / 2), rel=1e-6)
+
+
+def test_gradient_penalty_weight_is_applied():
+    critic = QuadraticCritic(torch.ones(1, 2, 2))
+    real, fake = torch.randn(3, 1, 2, 2), torch.randn(3, 1, 2, 2)
+    weighted = WassersteinObjective(gradient_penalty=10.0).penalty(critic, real, fake, None, torch.Generator().manual_seed(0))
+    plain = gradient_penalty(critic, real, fake, None, torch.Generator().manual_seed(0))
+    assert weighted.item() == pytest.approx(10 * plain.item())
+
+
+def test_weight_clipping_holds_every_parameter():
+    critic = Discriminator(architecture="dcgan", channels=1, image_size=16, base_channels=4)
+    with torch.no_grad():
+        for parameter in critic.parameters():
+            parameter.normal_(0, 1)
+    WassersteinObjective(clip_value=0.01).after_critic_step(critic)
+    assert all(parameter.abs().max() <= 0.01 for parameter in critic.parameters())
+
+
+def test_bce_and_minimax_generator_losses():
+    scores = torch.tensor([-2.0, 0.0, 3.0])
+    assert Objective().generator_loss(scores).item() == pytest.approx(
+        -torch.log(torch.sigmoid(scores)).mean().item(), rel=1e-6)
+    assert MinimaxObjective().generator_loss(scores).item() == pytest.approx(
+        torch.log(1 - torch.sigmoid(scores)).mean().item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("size,channels", [(28, 1), (32, 3), (64, 3), (96, 3)])
+def test_convolutional_models_adapt_to_resolution(size, channels):
+    generator = Generator(architecture="dcgan", latent_dim=8, channels=channels, image_size=size, base_channels=4)
+    critic = Discriminator(architecture="dcgan", channels=channels, image_size=size, base_channels=4)
+    images = generator(torch.randn(2, 8))
+    assert images.shape == (2, channels, size, size)
+    assert critic(images).shape == (2,)
+
+
+def test_unbuildable_resolution_is_a_clear_error():
+    with pytest.raises(ConfigError, match="cannot build 100×100"):
+        conv_layout(100)
+
+
+def test_conditional_models_take_labels():
+    generator = Generator(architecture="mlp", latent_dim=8, channels=1, image_size=8, hidden_dims=(16,),
+                          num_classes=3, embedding_dim=4)
+    critic = Discriminator(architecture="dcgan", channels=1, image_size=8, base_channels=4, num_classes=3)
+    labels = torch.tensor([0, 2])
+    assert critic(generator(torch.randn(2, 8), labels), labels).shape == (2,)
