@@ -21,6 +21,7 @@ class GanForgeHooks:
     @hook_impl
     def after_context_created(self, context) -> None:  # noqa: ANN001 - KedroContext
         self._data_parameters = context.params.get("data")
+        _install_short_error_hook()
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:  # noqa: ANN001
@@ -42,3 +43,26 @@ class GanForgeHooks:
 
         if isinstance(error, GanForgeError):
             logger.error("GAN Forge stopped in node '%s': %s", node.name, error)
+
+
+def _install_short_error_hook() -> None:
+    """Errors the user can fix (bad data, config, missing weights) end in one message, not a
+    page of framework traceback; GANFORGE_TRACEBACK=1 shows the traceback as well."""
+    from ganforge.errors import GanForgeError
+
+    previous = sys.excepthook
+    if getattr(previous, "_ganforge", False) or os.environ.get("GANFORGE_TRACEBACK"):
+        return
+
+    def excepthook(kind, error, traceback) -> None:  # noqa: ANN001
+        cause = error
+        while cause is not None and not isinstance(cause, GanForgeError):
+            cause = cause.__cause__ or cause.__context__
+        if cause is None:
+            previous(kind, error, traceback)
+            return
+        print(f"\nError ({type(cause).__name__}): {cause}\n"
+              "(Set GANFORGE_TRACEBACK=1 to see the traceback.)", file=sys.stderr)
+
+    excepthook._ganforge = True  # type: ignore[attr-defined]
+    sys.excepthook = excepthook

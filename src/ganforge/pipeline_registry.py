@@ -1,17 +1,22 @@
-"""Project pipelines: the data pipeline, one experiment pipeline per GAN variant, and the report."""
+"""Project pipelines: the data pipeline, one experiment pipeline per GAN variant, rescoring,
+and the comparison report."""
 
 from __future__ import annotations
 
 from kedro.pipeline import Pipeline
 
 from ganforge.pipelines import data_processing
-from ganforge.pipelines.training import VARIANTS, create_experiment_pipeline
+from ganforge.pipelines.evaluation.pipeline import create_feature_pipeline
+from ganforge.pipelines.experiment import VARIANTS, create_experiment_pipeline, create_rescoring_pipeline
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     data = data_processing.create_pipeline()
+    features = create_feature_pipeline()
     pipelines: dict[str, Pipeline] = {"data_processing": data}
     for variant in VARIANTS:
-        pipelines[variant] = data + create_experiment_pipeline(variant)
-    pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
+        pipelines[variant] = data + features + create_experiment_pipeline(variant)
+        # re-score a saved checkpoint: --load-versions=<variant>.checkpoint:<version>
+        pipelines[f"{variant}_score"] = features + create_rescoring_pipeline(variant)
+    pipelines["__default__"] = sum((pipelines[variant] for variant in VARIANTS), Pipeline([]))
     return pipelines

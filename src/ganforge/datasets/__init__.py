@@ -1,5 +1,6 @@
 """Custom Kedro datasets for GAN Forge."""
 
+from .cache_dataset import CacheDataset
 from .torch_dataset import TorchDataset
 
-__all__ = ["TorchDataset"]
+__all__ = ["CacheDataset", "TorchDataset"]

@@ -76,6 +76,31 @@ class TrainingConfig(_Strict):
     deterministic: bool = True
 
 
+class ClassifierBackboneConfig(_Strict):
+    epochs: int = Field(4, ge=1)
+    batch_size: int = Field(128, ge=2)
+    lr: float = Field(1e-3, gt=0)
+    holdout_fraction: float = Field(0.1, gt=0, lt=1)
+    seed: int = 0
+
+
+class EvaluationConfig(_Strict):
+    backbone: Literal["auto", "inception", "classifier"] = "auto"
+    inception_weights: str | None = None
+    n_samples: int = Field(2000, ge=2)
+    n_real: int | None = Field(None, ge=2)
+    batch_size: int = Field(100, ge=1)
+    use_ema: bool = True
+    every_n_epochs: int = Field(0, ge=0)
+    kid_subsets: int = Field(100, ge=1)
+    kid_subset_size: int = Field(1000, ge=2)
+    precision_recall_k: int = Field(3, ge=1)
+    device: str = "auto"
+    seed: int = 1234
+    download_inception: bool = False
+    classifier: ClassifierBackboneConfig = ClassifierBackboneConfig()
+
+
 class ExperimentConfig(_Strict):
     name: str
     description: str = ""
@@ -83,6 +108,7 @@ class ExperimentConfig(_Strict):
     objective: ObjectiveConfig = ObjectiveConfig()
     optimizer: OptimizerConfig = OptimizerConfig()
     training: TrainingConfig = TrainingConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -96,9 +122,12 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
 
 
 def resolve_experiment_config(
-    training_defaults: dict[str, Any], variant: dict[str, Any]
+    training_defaults: dict[str, Any],
+    variant: dict[str, Any],
+    evaluation_defaults: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Merge ``training_defaults`` under the variant's ``training`` section and validate it all.
+    """Merge the shared ``training_defaults`` (and ``evaluation_defaults``) under the variant's own
+    ``training`` (and ``evaluation``) sections and validate it all.
 
     Raises:
         ConfigError: naming every bad key with its location, e.g. ``wgan.training.n_critic``.
@@ -106,6 +135,7 @@ def resolve_experiment_config(
     name = (variant or {}).get("name", "<unnamed>")
     merged = dict(variant or {})
     merged["training"] = _deep_merge(training_defaults or {}, (variant or {}).get("training", {}))
+    merged["evaluation"] = _deep_merge(evaluation_defaults or {}, (variant or {}).get("evaluation", {}))
     try:
         config = ExperimentConfig.model_validate(merged)
     except ValidationError as error:
@@ -115,9 +145,22 @@ def resolve_experiment_config(
         )
         raise ConfigError(
             f"Invalid configuration for variant '{name}': {problems}. "
-            f"Fix conf/base/parameters_{name}.yml (or parameters_training.yml for shared defaults)."
+            f"Fix conf/base/parameters_{name}.yml (or parameters_training.yml / "
+            "parameters_evaluation.yml for shared defaults)."
         ) from None
     return config.model_dump(mode="json")
+
+
+def resolve_evaluation_config(evaluation: dict[str, Any]) -> dict[str, Any]:
+    """Validate the shared ``evaluation`` parameters on their own (for the shared nodes)."""
+    try:
+        return EvaluationConfig.model_validate(evaluation or {}).model_dump(mode="json")
+    except ValidationError as error:
+        problems = "; ".join(
+            f"evaluation.{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
+            for issue in error.errors()
+        )
+        raise ConfigError(f"Invalid evaluation parameters: {problems}. Fix conf/base/parameters_evaluation.yml.") from None
 
 
 def resume_key(config: dict[str, Any], data_fingerprint: str) -> str:
@@ -127,5 +170,6 @@ def resume_key(config: dict[str, Any], data_fingerprint: str) -> str:
     for key in ("epochs", "resume", "resume_dir", "log_every", "tensorboard", "tensorboard_dir", "device"):
         relevant["training"].pop(key, None)
     relevant.pop("description", None)
+    relevant.pop("evaluation", None)
     payload = json.dumps({"config": relevant, "data": data_fingerprint}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:12]

@@ -126,6 +126,8 @@ class TrainingState:
     generator_steps: int = 0
     history: list[dict[str, float]] = field(default_factory=list)
     epoch_samples: dict[int, torch.Tensor] = field(default_factory=dict)
+    # sampling-generator weights every evaluation.every_n_epochs, for the score-vs-epoch curve
+    snapshots: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)
 
     @property
     def sampling_generator(self) -> nn.Module:
@@ -169,6 +171,7 @@ class TrainingResult:
     checkpoint: dict[str, Any]
     history: list[dict[str, float]]
     epoch_samples: dict[int, torch.Tensor]
+    snapshots: dict[int, dict[str, Any]]
     device: str
     resumed_from_epoch: int
 
@@ -321,6 +324,7 @@ def train_gan(
             state.load_state_dict(saved)
             state.history = list(saved["history"])
             state.epoch_samples = dict(saved["epoch_samples"])
+            state.snapshots = dict(saved.get("snapshots", {}))
             logger.info("Resuming '%s' after epoch %d from %s.", config["name"], state.epoch, resume.path)
         resumed_from = state.epoch
         _run_epochs(state, objective, images, labels, recipe, spec, config, device, resume, on_epoch_end)
@@ -333,8 +337,11 @@ def train_gan(
             "normalization": recipe,
             "data_fingerprint": model_input["fingerprint"],
             "class_names": list(model_input.get("class_names") or []),
+            "train_seconds": float(sum(row["seconds"] for row in state.history)),
         }
-        result = TrainingResult(checkpoint, state.history, state.epoch_samples, str(device), resumed_from)
+        result = TrainingResult(
+            checkpoint, state.history, state.epoch_samples, state.snapshots, str(device), resumed_from
+        )
         resume.finish()
         return result
     finally:
@@ -444,6 +451,13 @@ def _run_epochs(
         state.epoch = epoch
         state.history.append(row)
         state.epoch_samples[epoch] = generate(state.sampling_generator, fixed_noise, fixed_labels, recipe)
+        every = config.get("evaluation", {}).get("every_n_epochs", 0)
+        if every and (epoch % every == 0 or epoch == training["epochs"]):
+            state.snapshots[epoch] = {
+                "generator": {k: v.detach().cpu().clone() for k, v in state.sampling_generator.state_dict().items()},
+                "train_seconds": sum(item["seconds"] for item in state.history),
+                "step": state.step,
+            }
         logger.info(
             "%s epoch %d/%d: d_loss %.4f, g_loss %.4f%s, %.1f s, %.0f images/s",
             config["name"], epoch, training["epochs"], row["discriminator_loss"], row["generator_loss"],
@@ -457,7 +471,8 @@ def _run_epochs(
             writer.add_images(f"{config['name']}/samples", state.epoch_samples[epoch], epoch)
             writer.flush()
         resume.save(
-            {**state.state_dict(), "history": state.history, "epoch_samples": state.epoch_samples}
+            {**state.state_dict(), "history": state.history, "epoch_samples": state.epoch_samples,
+             "snapshots": state.snapshots}
         )
         if on_epoch_end is not None:
             on_epoch_end(state)

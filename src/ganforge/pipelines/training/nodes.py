@@ -19,9 +19,14 @@ import torch
 from PIL import Image
 
 from ganforge.images import grid_image
+from ganforge.pipelines.evaluation.nodes import check_backbone_available
+from ganforge.utils import content_digest
+
+from ganforge.errors import ConfigError
 
 from .config import resolve_experiment_config
 from .engine import train_gan
+from .models import conv_layout
 
 logger = logging.getLogger(__name__)
 
@@ -29,22 +34,41 @@ TRACKED_PACKAGES = ("ganforge", "kedro", "kedro-datasets", "torch", "torchvision
                     "great-expectations", "pytorch-fid")
 
 
-def configure_experiment(training_defaults: dict[str, Any], variant: dict[str, Any]) -> dict[str, Any]:
-    """Merge the shared training defaults with the variant and fail fast on a bad configuration."""
-    return resolve_experiment_config(training_defaults, variant)
+def configure_experiment(
+    training_defaults: dict[str, Any],
+    variant: dict[str, Any],
+    evaluation: dict[str, Any],
+    model_input: dict[str, Any],
+) -> dict[str, Any]:
+    """Merge the shared defaults with the variant and fail fast, before any training, on a bad
+    configuration: unknown keys or values, a conditional model on unlabeled data, a resolution
+    the model cannot build, or no way to score the result."""
+    config = resolve_experiment_config(training_defaults, variant, evaluation)
+    labeled = model_input.get("labels") is not None
+    if config["model"]["conditional"] and not labeled:
+        raise ConfigError(
+            f"Variant '{config['name']}' is conditional (model.conditional: true) but the data "
+            f"source '{model_input.get('source')}' has no class labels. Use labeled data (class "
+            "subfolders for image_folder) or an unconditional variant."
+        )
+    if config["model"]["architecture"] == "dcgan":
+        conv_layout(int(model_input["images"].shape[-1]))
+    config["evaluation"]["resolved_backbone"] = check_backbone_available(config["evaluation"], labeled)
+    return config
 
 
 def train(
     model_input: dict[str, Any], experiment_config: dict[str, Any]
-) -> tuple[dict[str, Any], pd.DataFrame, dict[int, torch.Tensor], dict[str, Any]]:
-    """Train (or resume) the variant; returns checkpoint, history table, per-epoch samples and
-    facts about the run (device, epoch resumed from)."""
+) -> tuple[dict[str, Any], pd.DataFrame, dict[int, torch.Tensor], dict[int, dict[str, Any]], dict[str, Any]]:
+    """Train (or resume) the variant; returns the checkpoint, the history table, per-epoch
+    samples, generator snapshots for scoring, and facts about the run (device, resumed epoch)."""
     result = train_gan(model_input, experiment_config)
     history = pd.DataFrame(result.history)
     info = {"device": result.device, "resumed_from_epoch": result.resumed_from_epoch,
             "epochs": experiment_config["training"]["epochs"],
-            "train_seconds": float(history["seconds"].sum()) if len(history) else 0.0}
-    return result.checkpoint, history, result.epoch_samples, info
+            "train_seconds": result.checkpoint["train_seconds"],
+            "checkpoint_digest": content_digest(result.checkpoint)}
+    return result.checkpoint, history, result.epoch_samples, result.snapshots, info
 
 
 def render_grids(

@@ -1,0 +1,1 @@
+"""Sampling and scoring (FID / FD-classifier, KID, precision/recall)."""
