@@ -1,5 +1,7 @@
 """Kedro project settings. https://docs.kedro.org/en/stable/kedro_project_setup/settings.html"""
 
+import warnings
+
 from kedro.config import OmegaConfigLoader
 
 from ganforge.hooks import GanForgeHooks
@@ -11,3 +13,6 @@ CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
 }
+
+# Kedro 1.7 itself still calls OmegaConf's deprecated resolver API; nothing for a user to act on.
+warnings.filterwarnings("ignore", message=r"register_new_resolver\(\) is deprecated", category=UserWarning)

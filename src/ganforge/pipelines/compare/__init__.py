@@ -1,0 +1,1 @@
+"""The comparison report across GAN variants."""

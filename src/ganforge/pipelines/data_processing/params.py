@@ -1,0 +1,74 @@
+"""The ``data:`` parameters, parsed once so that every node sees the same checked values."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ganforge.errors import ConfigError
+
+SOURCES = ("mnist_builtin", "mnist", "fashion_mnist", "cifar10", "image_folder", "tensor_file")
+DEFAULT_RAW_PATH = "data/01_raw"
+
+
+class ValidationParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    on_failure: Literal["fail", "warn"] = "fail"
+    class_balance_tolerance: float = Field(0.5, ge=0)
+    # Class shares of a small random sample scatter widely; below this expected count per class
+    # the balance check would fail on sampling noise alone, so it is skipped (and reported so).
+    class_balance_min_expected: int = Field(50, ge=0)
+    max_reported_ids: int = Field(20, ge=1)
+
+
+class DataParams(BaseModel):
+    # extra="forbid": a misspelt key (``limt: 10``) is an error rather than silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = "mnist_builtin"
+    path: str | None = None
+    download: bool = False
+    split: Literal["train", "test"] = "train"
+    image_size: int = Field(28, gt=0)
+    channels: Literal[1, 3] = 1
+    resize: bool = True
+    limit: int | None = Field(None, gt=0)
+    seed: int = 0
+    value_range: tuple[float, float] | None = None
+    num_classes: int | None = Field(None, gt=0)
+    num_workers: int | None = Field(None, gt=0)
+    validation: ValidationParams = Field(default_factory=ValidationParams)
+
+    @field_validator("value_range")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not value[0] < value[1]:
+            raise ValueError(f"must be [low, high] with low < high, got {list(value)}")
+        return value
+
+    @property
+    def root(self) -> str:
+        return self.path if self.path is not None else DEFAULT_RAW_PATH
+
+
+def parse_data_params(raw: dict[str, Any] | DataParams | None) -> DataParams:
+    """Check ``params:data``; unknown sources and bad values become one ConfigError each."""
+    if isinstance(raw, DataParams):
+        return raw
+    raw = dict(raw or {})
+    source = raw.get("source", "mnist_builtin")
+    if source not in SOURCES:
+        raise ConfigError(
+            f"data.source is '{source}', which is not a known source. "
+            f"Valid sources: {', '.join(SOURCES)}."
+        )
+    try:
+        return DataParams.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"data.{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
+            for item in error.errors()
+        )
+        raise ConfigError(f"Invalid data parameters: {problems}.") from None

@@ -1,0 +1,135 @@
+"""Each data.source on small data written by the tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from dp_helpers import digits, write_cifar, write_idx, write_png_folder
+
+from ganforge.pipelines.data_processing import nodes
+from ganforge.pipelines.data_processing.params import parse_data_params
+from ganforge.pipelines.data_processing.sources import load_source, seeded_order
+
+
+def _load(params):
+    return load_source(parse_data_params(params))
+
+
+@pytest.mark.parametrize(
+    ("source", "folder"), [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")]
+)
+def test_idx_sources_read_torchvision_raw_layout(tmp_path, make_params, source, folder):
+    images, labels = digits(12), np.arange(12) % 10
+    write_idx(tmp_path, folder, images, labels)
+    write_idx(tmp_path, folder, digits(5, seed=9), np.arange(5), prefix="t10k")
+    data = _load(make_params(source=source, path=str(tmp_path)))
+    assert data.images.shape == (12, 1, 28, 28) and data.images.dtype == torch.uint8
+    assert data.labels.dtype == torch.int64 and len(data.class_names) == 10
+    # The seeded shuffle keeps image and label together and records the original index.
+    original = int(data.ids[0].rsplit("/", 1)[1])
+    assert torch.equal(data.images[0, 0], torch.from_numpy(images[original]))
+    assert int(data.labels[0]) == labels[original]
+    test = _load(make_params(source=source, path=str(tmp_path), split="test"))
+    assert len(test.images) == 5
+
+
+def test_idx_source_needs_only_the_requested_split(tmp_path, make_params):
+    write_idx(tmp_path, "MNIST", digits(3), np.arange(3))
+    assert len(_load(make_params(source="mnist", path=str(tmp_path))).images) == 3
+
+
+def test_cifar10_reads_pickles_without_md5(tmp_path, make_params):
+    write_cifar(tmp_path, per_batch=4, test=6)
+    params = make_params(source="cifar10", path=str(tmp_path), image_size=32, channels=3)
+    train = _load(params)
+    assert train.images.shape == (20, 3, 32, 32) and train.images.is_contiguous()
+    assert train.class_names[0] == "airplane"
+    test = _load({**params, "split": "test"})
+    assert test.images.shape == (6, 3, 32, 32)
+
+
+def test_image_folder_with_class_subfolders(tmp_path, make_params):
+    write_png_folder(tmp_path / "imgs", {"cat": 3, "ant": 2}, size=28)
+    data = _load(make_params(source="image_folder", path=str(tmp_path / "imgs"), num_workers=2))
+    assert data.class_names == ["ant", "cat"]  # sorted folder names
+    assert sorted(data.labels.tolist()) == [0, 0, 1, 1, 1]
+    for image_id, label in zip(data.ids, data.labels.tolist(), strict=True):
+        assert image_id.startswith(data.class_names[label] + "/")
+
+
+def test_image_folder_resizes_and_converts(tmp_path, make_params):
+    write_png_folder(tmp_path / "imgs", 3, size=40, mode="RGB")
+    params = make_params(
+        source="image_folder", path=str(tmp_path / "imgs"), image_size=16, channels=1
+    )
+    data = _load(params)
+    assert data.images.shape == (3, 1, 16, 16) and data.labels is None
+    rgb = _load({**params, "channels": 3})
+    assert rgb.images.shape == (3, 3, 16, 16)
+
+
+def test_mnist_builtin_limit_is_shuffled_not_label_sorted(make_params):
+    data = _load(make_params(limit=200, seed=3))
+    assert data.images.shape == (200, 1, 28, 28)
+    assert len(set(data.labels.tolist())) == 10  # the raw file is sorted by label
+    again = _load(make_params(limit=200, seed=3))
+    assert data.ids == again.ids
+
+
+def test_seeded_order_is_a_permutation():
+    order = seeded_order(50, seed=1, limit=None)
+    assert sorted(order.tolist()) == list(range(50))
+    assert seeded_order(50, 1, 10).tolist() == order[:10].tolist()
+
+
+def test_tensor_file_npz_and_pt(tmp_path, make_params):
+    images = np.random.default_rng(0).random((6, 1, 8, 8), dtype=np.float32)
+    labels = np.array([0, 1, 2, 0, 1, 2])
+    np.savez(tmp_path / "x.npz", images=images, labels=labels)
+    params = make_params(
+        source="tensor_file", path=str(tmp_path / "x.npz"), value_range=[0, 1], image_size=8
+    )
+    data = _load(params)
+    assert data.images.dtype == torch.float32 and data.value_range == (0.0, 1.0)
+    raw, manifest, info = nodes.ingest_images(params)
+    assert info["num_classes"] == 3 and info["class_names"] == ["0", "1", "2"]
+    assert manifest["label"].dtype == "Int64"
+
+    torch.save({"images": torch.from_numpy(digits(4, 8)).unsqueeze(1)}, tmp_path / "y.pt")
+    data = _load(make_params(source="tensor_file", path=str(tmp_path / "y.pt"), image_size=8))
+    assert data.images.dtype == torch.uint8 and data.labels is None
+
+
+def test_manifest_columns_and_statistics(tmp_path, make_params):
+    images = np.zeros((3, 1, 4, 4), dtype=np.uint8)
+    images[0, 0, 0, 0] = 255
+    images[1] = 7
+    images[2, 0, :2] = 10
+    np.save(tmp_path / "x.npy", images)
+    _, manifest, _ = nodes.ingest_images(
+        make_params(source="tensor_file", path=str(tmp_path / "x.npy"))
+    )
+    expected_columns = {
+        "id",
+        "source",
+        "path",
+        "label",
+        "height",
+        "width",
+        "channels",
+        "pixel_min",
+        "pixel_max",
+        "pixel_mean",
+        "pixel_std",
+        "nonfinite_count",
+        "content_hash",
+    }
+    assert expected_columns <= set(manifest.columns)
+    row = manifest.set_index("path").loc[f"{tmp_path / 'x.npy'}#0"]
+    assert (row["pixel_min"], row["pixel_max"]) == (0, 255)
+    assert row["pixel_mean"] == pytest.approx(255 / 16)
+    assert row["pixel_std"] == pytest.approx(
+        float(torch.tensor(images[0], dtype=torch.float32).std())
+    )
+    assert manifest["label"].isna().all() and manifest["id"].is_unique

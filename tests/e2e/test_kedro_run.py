@@ -1,0 +1,162 @@
+"""The real thing: `kedro run` on a throw-away copy of the project, checked through the catalog."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+from tests.kedro_project import VARIANTS, kedro, kedro_env, latest, make_project, tiny_params, versions
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory):
+    """`kedro run` of the default pipeline: data, all five variants, and the comparison."""
+    project = make_project(tmp_path_factory.mktemp("full") / "project")
+    result = kedro(project, "run", f"--params={tiny_params(epochs=2)}")
+    return project, result
+
+
+def test_default_pipeline_completes(full_run):
+    _, result = full_run
+    assert "Pipeline execution completed successfully" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_artifact_is_in_the_catalog(full_run, variant):
+    project, _ = full_run
+    data = project / "data"
+    checkpoint = torch.load(latest(data / f"06_models/{variant}/checkpoint.pt"), weights_only=True)
+    for key in ("generator", "discriminator", "ema_generator", "optimizer_generator",
+                "optimizer_discriminator", "epoch", "step", "rng", "config", "normalization"):
+        assert key in checkpoint, key
+    assert checkpoint["epoch"] == 2
+
+    history = pd.read_csv(latest(data / f"08_reporting/{variant}/training_history.csv"))
+    assert list(history["epoch"]) == [1, 2]
+    assert {"discriminator_loss", "generator_loss", "seconds", "images_per_second"} <= set(history.columns)
+    if variant.startswith("wgan"):
+        assert history["wasserstein_estimate"].notna().all()
+    if variant == "wgan_gp":
+        assert history["gradient_penalty"].notna().all()
+
+    run_folders = [p for p in (data / f"07_model_output/{variant}/epoch_grids").iterdir() if p.is_dir()]
+    assert len(run_folders) == 1
+    assert sorted(p.name for p in run_folders[0].iterdir()) == ["epoch_0000.png", "epoch_0001.png", "epoch_0002.png"]
+    gif = Image.open(latest(data / f"07_model_output/{variant}/progress.gif"))
+    assert gif.n_frames == 3
+    Image.open(latest(data / f"07_model_output/{variant}/final_grid.png")).verify()
+    Image.open(latest(data / f"08_reporting/{variant}/loss_curve.png")).verify()
+
+    manifest = json.loads(latest(data / f"08_reporting/{variant}/run_manifest.json").read_text())
+    assert manifest["seed"] == checkpoint["config"]["training"]["seed"]
+    assert manifest["data"]["fingerprint"] == checkpoint["data_fingerprint"]
+    assert {"torch", "kedro"} <= set(manifest["environment"]["packages"])
+    assert manifest["run_id"] == run_folders[0].name
+
+    samples = torch.load(latest(data / f"07_model_output/{variant}/samples.pt"), weights_only=True)
+    assert samples["images"].shape[0] == 100 and samples["images"].dtype == torch.uint8
+    metrics = json.loads(latest(data / f"08_reporting/{variant}/metrics.json").read_text())
+    for key in ("variant", "run_id", "epoch", "backbone", "n_samples", "n_real", "fid", "kid", "precision",
+                "recall", "seconds"):
+        assert key in metrics, key
+    curve = pd.read_csv(latest(data / f"08_reporting/{variant}/score_curve.csv"))
+    assert list(curve["epoch"]) == [1, 2]
+
+
+def test_conditional_samples_are_class_balanced(full_run):
+    project, _ = full_run
+    samples = torch.load(latest(project / "data/07_model_output/cgan/samples.pt"), weights_only=True)
+    counts = torch.bincount(samples["labels"], minlength=10)
+    assert counts.max() - counts.min() <= 1
+
+
+def test_comparison_report(full_run):
+    project, _ = full_run
+    table = pd.read_csv(latest(project / "data/08_reporting/comparison/comparison_table.csv"))
+    assert sorted(table["variant"]) == sorted(VARIANTS)
+    report = latest(project / "data/08_reporting/comparison/comparison.md").read_text()
+    assert "FD-classifier" in report and "wgan_gp" in report
+    Image.open(latest(project / "data/08_reporting/comparison/sample_grids.png")).verify()
+    Image.open(latest(project / "data/08_reporting/comparison/score_versus_epoch.png")).verify()
+
+
+def test_real_statistics_are_cached_and_reused(full_run, tmp_path):
+    project, _ = full_run
+    cache = project / "data/04_feature/feature_cache"
+    before = {path.name: path.stat().st_mtime_ns for path in cache.iterdir()}
+    assert any(name.startswith("real-") for name in before)
+    # same evaluation settings as the run that filled the cache
+    result = kedro(project, "run", "--pipeline=wgan_score", f"--params={tiny_params(epochs=2)}")
+    log = result.stdout + result.stderr
+    assert "reused from the cache" in log
+    assert {path.name: path.stat().st_mtime_ns for path in cache.iterdir()} == before
+
+
+def test_rescoring_an_old_checkpoint_version(full_run):
+    project, _ = full_run
+    checkpoint_versions = versions(project / "data/06_models/dcgan/checkpoint.pt")
+    chosen = checkpoint_versions[0].name
+    kedro(project, "run", "--pipeline=dcgan_score", f"--load-versions=dcgan.checkpoint:{chosen}",
+          f"--params={tiny_params(epochs=2)}")
+    metrics = json.loads(latest(project / "data/08_reporting/dcgan/metrics.json").read_text())
+    assert metrics["checkpoint_version"] == chosen
+
+
+def test_killed_training_resumes_from_last_completed_epoch(tmp_path):
+    project = make_project(tmp_path / "project")
+    params = tiny_params(("dcgan",), epochs=40, limit=512)
+    command = [sys.executable, "-m", "kedro", "run", "--pipeline=dcgan", f"--params={params}"]
+    process = subprocess.Popen(command, cwd=project, env=kedro_env(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    resume_dir = project / "data/06_models/resume"
+    deadline = time.monotonic() + 240
+    try:
+        while time.monotonic() < deadline:
+            files = list(resume_dir.glob("dcgan-*.pt")) if resume_dir.exists() else []
+            if files:
+                state = torch.load(files[0], weights_only=True)
+                if state["epoch"] >= 2:
+                    break
+            time.sleep(0.5)
+        else:
+            pytest.fail("training never wrote a resume file")
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    killed_at = torch.load(next(resume_dir.glob("dcgan-*.pt")), weights_only=True)["epoch"]
+    assert killed_at < 40
+
+    params = tiny_params(("dcgan",), epochs=killed_at + 1, limit=512)
+    result = kedro(project, "run", "--pipeline=dcgan", f"--params={params}")
+    assert f"Resuming 'dcgan' after epoch {killed_at}" in result.stdout + result.stderr
+    history = pd.read_csv(latest(project / "data/08_reporting/dcgan/training_history.csv"))
+    assert list(history["epoch"]) == list(range(1, killed_at + 2))
+    assert not list(resume_dir.glob("dcgan-*.pt"))  # finished runs clear their resume state
+
+
+def test_conditional_variant_on_unlabeled_data_fails_before_training(tmp_path):
+    project = make_project(tmp_path / "project")
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    generator = torch.Generator().manual_seed(0)
+    for index in range(40):
+        pixels = torch.randint(0, 255, (16, 16, 3), generator=generator, dtype=torch.uint8).numpy()
+        Image.fromarray(pixels).save(folder / f"{index}.png")
+    params = tiny_params(("cgan",), **{"data.source": "image_folder", "data.path": str(folder),
+                                       "data.image_size": 16, "data.channels": 3, "data.limit": "null"})
+    result = kedro(project, "run", "--pipeline=cgan", f"--params={params}", check=False)
+    assert result.returncode != 0
+    assert re.search(r"has no (class )?labels", result.stderr)
+    assert "Traceback" not in result.stderr
+    assert not (project / "data/06_models/cgan").exists()
