@@ -1,6 +1,7 @@
 """Custom Kedro datasets for GAN Forge."""
 
 from .cache_dataset import CacheDataset
+from .optional_json_dataset import OptionalJSONDataset
 from .torch_dataset import TorchDataset
 
-__all__ = ["CacheDataset", "TorchDataset"]
+__all__ = ["CacheDataset", "OptionalJSONDataset", "TorchDataset"]

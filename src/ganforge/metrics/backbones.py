@@ -133,7 +133,7 @@ class FeatureBackbone(ABC):
                 total=count,
                 unit="img",
                 desc=f"features[{self.name}]",
-                disable=not progress,
+                disable=None if progress else True,  # None: off when not a terminal
                 leave=False,
             ) as bar,
         ):
@@ -520,7 +520,7 @@ def train_feature_classifier(
     correct = 0
     model.train()
     with tqdm(
-        total=epochs * steps_per_epoch, desc=f"classifier[{arch}]", disable=not progress
+        total=epochs * steps_per_epoch, desc=f"classifier[{arch}]", disable=None if progress else True
     ) as bar:
         for epoch in range(epochs):
             permutation = torch.randperm(n_train, generator=generator).to(target)

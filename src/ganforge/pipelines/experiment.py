@@ -10,13 +10,14 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline
 
 from ganforge.pipelines.evaluation.pipeline import create_curve_pipeline, create_scoring_pipeline
+from ganforge.pipelines.retraining.pipeline import create_promotion_pipeline
 from ganforge.pipelines.training.pipeline import create_training_pipeline
 
 VARIANTS = ("gan", "dcgan", "wgan", "wgan_gp", "cgan")
 
 # Datasets and parameters every variant shares rather than namespacing them.
 SHARED_INPUTS = {"model_input", "run_info", "feature_backbone", "real_statistics"}
-SHARED_PARAMETERS = {"params:training_defaults", "params:evaluation"}
+SHARED_PARAMETERS = {"params:training_defaults", "params:evaluation", "params:retrain"}
 
 
 def _namespaced(pipeline: Pipeline, variant: str) -> Pipeline:
@@ -41,3 +42,13 @@ def create_rescoring_pipeline(variant: str) -> Pipeline:
     """Sample and score a saved checkpoint without retraining; choose the version with
     ``--load-versions=<variant>.checkpoint:<version>``."""
     return _namespaced(create_scoring_pipeline(), variant)
+
+
+def create_retraining_pipeline(variant: str) -> Pipeline:
+    """Scheduled retraining of one variant: warm start from its champion, train, score, and
+    promote only on a win (the champion registry is per variant, so variants never race)."""
+    return _namespaced(
+        create_training_pipeline(warm_start=True) + create_scoring_pipeline() + create_curve_pipeline()
+        + create_promotion_pipeline(),
+        variant,
+    )

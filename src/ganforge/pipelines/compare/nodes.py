@@ -17,7 +17,7 @@ import pandas as pd
 from PIL import Image
 
 TABLE_COLUMNS = ["variant", "score_label", "fid", "kid", "kid_std", "precision", "recall", "epoch",
-                 "train_seconds", "n_samples", "n_real", "backbone", "backbone_fingerprint", "run_id",
+                 "n_samples", "n_real", "backbone", "backbone_fingerprint", "run_id",
                  "checkpoint_version"]
 QUALITY_MINUTES = (1, 2, 5)
 
@@ -64,7 +64,7 @@ def comparison_markdown(table: pd.DataFrame, quality: pd.DataFrame) -> str:
     for (backbone, fingerprint), group in groups:
         label = group["score_label"].iloc[0]
         lines += [f"## {label} (backbone `{backbone}`, weights `{fingerprint}`)", ""]
-        shown = group[["variant", "fid", "kid", "kid_std", "precision", "recall", "epoch", "train_seconds",
+        shown = group[["variant", "fid", "kid", "kid_std", "precision", "recall", "epoch",
                        "n_samples", "run_id"]].rename(columns={"fid": label})
         lines += [shown.to_markdown(index=False, floatfmt=".4g"), ""]
     if len(quality):

@@ -352,6 +352,7 @@ def load_image_folder(params: DataParams) -> SourceData:
                 desc="Decoding images",
                 unit="img",
                 leave=False,
+                disable=None,  # a bar on a terminal, silence in logs
             )
         )
     images = torch.from_numpy(np.stack(decoded)).permute(0, 3, 1, 2).contiguous()

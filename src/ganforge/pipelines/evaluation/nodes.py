@@ -240,7 +240,6 @@ def evaluate_samples(
         "data_fingerprint": real_statistics["data_fingerprint"],
         **scores,
         "seconds": time.perf_counter() - started,
-        "train_seconds": checkpoint.get("train_seconds"),
     }
     if feature_backbone["kind"] == "classifier":
         metrics["classifier_holdout_accuracy"] = feature_backbone["report"]["holdout_accuracy"]

@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from ganforge.errors import ConfigError, TrainingDivergedError
 from ganforge.images import to_training_range, to_uint8
-from ganforge.utils import atomic_write_bytes, resolve_device
+from ganforge.utils import atomic_write_bytes, content_digest, resolve_device
 
 from .config import resume_key
 from .models import Discriminator, Generator, dcgan_init_
@@ -263,10 +263,13 @@ def train_gan(
     model_input: dict[str, Any],
     config: dict[str, Any],
     *,
+    warm_start: dict[str, Any] | None = None,
     on_epoch_end: Callable[[TrainingState], None] | None = None,
 ) -> TrainingResult:
     """Train the configured GAN on ``model_input`` and return its checkpoint and history.
 
+    ``warm_start`` is an earlier checkpoint of the same architecture (e.g. the champion) whose
+    generator, discriminator and EMA weights training starts from; optimizers start fresh.
     ``on_epoch_end`` is called after each epoch's state is safely written (used by tests to
     interrupt a run).
     """
@@ -315,9 +318,12 @@ def train_gan(
         config["objective"]["loss"], config["objective"]["clip_value"], config["objective"]["gradient_penalty"]
     )
 
-    resume = ResumeFile(
-        training["resume_dir"], config["name"], resume_key(config, model_input["fingerprint"]), training["resume"]
-    )
+    warm_start_digest = None
+    if warm_start:
+        _load_warm_start(state, warm_start, spec)
+        warm_start_digest = content_digest(warm_start["generator"])
+    key = resume_key(config, model_input["fingerprint"] + (warm_start_digest or ""))
+    resume = ResumeFile(training["resume_dir"], config["name"], key, training["resume"])
     try:
         saved = resume.load()
         if saved is not None:
@@ -337,7 +343,7 @@ def train_gan(
             "normalization": recipe,
             "data_fingerprint": model_input["fingerprint"],
             "class_names": list(model_input.get("class_names") or []),
-            "train_seconds": float(sum(row["seconds"] for row in state.history)),
+            "warm_start_generator_digest": warm_start_digest,
         }
         result = TrainingResult(
             checkpoint, state.history, state.epoch_samples, state.snapshots, str(device), resumed_from
@@ -346,6 +352,20 @@ def train_gan(
         return result
     finally:
         resume.release()
+
+
+def _load_warm_start(state: TrainingState, checkpoint: dict[str, Any], spec: dict[str, Any]) -> None:
+    if checkpoint.get("model_spec") != spec:
+        raise ConfigError(
+            f"Cannot warm-start '{checkpoint.get('variant')}' from a checkpoint with a different model "
+            f"({checkpoint.get('model_spec')} vs {spec}). Set retrain.warm_start: scratch, or retrain "
+            "with the champion's model settings."
+        )
+    state.generator.load_state_dict(checkpoint["generator"])
+    state.discriminator.load_state_dict(checkpoint["discriminator"])
+    if state.ema is not None:
+        state.ema.model.load_state_dict(checkpoint.get("ema_generator") or checkpoint["generator"])
+    logger.info("Warm start from the checkpoint of epoch %d.", checkpoint["epoch"])
 
 
 def _run_epochs(

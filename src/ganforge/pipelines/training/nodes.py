@@ -58,17 +58,32 @@ def configure_experiment(
 
 
 def train(
-    model_input: dict[str, Any], experiment_config: dict[str, Any]
+    model_input: dict[str, Any], experiment_config: dict[str, Any], warm_start: dict[str, Any] | None = None
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[int, torch.Tensor], dict[int, dict[str, Any]], dict[str, Any]]:
     """Train (or resume) the variant; returns the checkpoint, the history table, per-epoch
     samples, generator snapshots for scoring, and facts about the run (device, resumed epoch)."""
-    result = train_gan(model_input, experiment_config)
+    result = train_gan(model_input, experiment_config, warm_start=warm_start)
     history = pd.DataFrame(result.history)
     info = {"device": result.device, "resumed_from_epoch": result.resumed_from_epoch,
             "epochs": experiment_config["training"]["epochs"],
-            "train_seconds": result.checkpoint["train_seconds"],
-            "checkpoint_digest": content_digest(result.checkpoint)}
+            "train_seconds": float(history["seconds"].sum()) if len(history) else 0.0,
+            "checkpoint_digest": content_digest(result.checkpoint),
+            "warm_start": result.checkpoint["warm_start_generator_digest"]}
     return result.checkpoint, history, result.epoch_samples, result.snapshots, info
+
+
+def train_from_champion(
+    model_input: dict[str, Any], experiment_config: dict[str, Any], champion: dict[str, Any], retrain: dict[str, Any]
+) -> tuple[dict[str, Any], pd.DataFrame, dict[int, torch.Tensor], dict[int, dict[str, Any]], dict[str, Any]]:
+    """Scheduled retraining: start from the champion's weights (``retrain.warm_start: champion``)
+    or from scratch (``scratch``, or when there is no champion yet)."""
+    mode = retrain.get("warm_start", "champion")
+    if mode not in ("champion", "scratch"):
+        raise ConfigError(f"retrain.warm_start must be 'champion' or 'scratch', not '{mode}'.")
+    checkpoint = champion.get("checkpoint") if mode == "champion" else None
+    if mode == "champion" and checkpoint is None:
+        logger.info("No champion for '%s' yet: training from scratch.", experiment_config["name"])
+    return train(model_input, experiment_config, warm_start=checkpoint)
 
 
 def render_grids(

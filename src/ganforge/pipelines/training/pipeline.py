@@ -4,17 +4,32 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import configure_experiment, plot_training_history, render_grids, train, write_run_manifest
+from .nodes import (
+    configure_experiment,
+    plot_training_history,
+    render_grids,
+    train,
+    train_from_champion,
+    write_run_manifest,
+)
 
-def create_training_pipeline() -> Pipeline:
+TRAINING_OUTPUTS = ["checkpoint", "training_history", "epoch_samples", "generator_snapshots", "training_info"]
+
+
+def create_training_pipeline(warm_start: bool = False) -> Pipeline:
+    """Configure, train and render. With ``warm_start`` (scheduled retraining) training starts
+    from the variant's champion checkpoint when ``retrain.warm_start`` says so."""
+    if warm_start:
+        train_node = Node(train_from_champion, ["model_input", "experiment_config", "champion", "params:retrain"],
+                          TRAINING_OUTPUTS, name="train")
+    else:
+        train_node = Node(train, ["model_input", "experiment_config"], TRAINING_OUTPUTS, name="train")
     return Pipeline(
         [
             Node(configure_experiment,
                  ["params:training_defaults", "params:variant", "params:evaluation", "model_input"],
                  "experiment_config", name="configure_experiment"),
-            Node(train, ["model_input", "experiment_config"],
-                 ["checkpoint", "training_history", "epoch_samples", "generator_snapshots", "training_info"],
-                 name="train"),
+            train_node,
             Node(render_grids, ["epoch_samples", "experiment_config", "run_info"],
                  ["epoch_grids", "final_grid", "progress_gif"], name="render_grids"),
             Node(plot_training_history, ["training_history", "experiment_config"], "loss_curve",

@@ -1,0 +1,1 @@
+"""Scheduled batch retraining with a champion/challenger promotion rule."""
