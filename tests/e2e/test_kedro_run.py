@@ -19,17 +19,15 @@ from tests.kedro_project import VARIANTS, kedro, kedro_env, latest, make_project
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def full_run(tmp_path_factory):
+@pytest.fixture
+def full_run(tiny_default_run):
     """`kedro run` of the default pipeline: data, all five variants, and the comparison."""
-    project = make_project(tmp_path_factory.mktemp("full") / "project")
-    result = kedro(project, "run", f"--params={tiny_params(epochs=2)}")
-    return project, result
+    return tiny_default_run
 
 
 def test_default_pipeline_completes(full_run):
-    _, result = full_run
-    assert "Pipeline execution completed successfully" in result.stdout + result.stderr
+    _, log = full_run
+    assert "Pipeline execution completed successfully" in log
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -160,3 +158,16 @@ def test_conditional_variant_on_unlabeled_data_fails_before_training(tmp_path):
     assert re.search(r"has no (class )?labels", result.stderr)
     assert "Traceback" not in result.stderr
     assert not (project / "data/06_models/cgan").exists()
+
+
+def test_a_run_is_reproduced_from_its_manifest(full_run):
+    project, _ = full_run
+    manifest = latest(project / "data/08_reporting/dcgan/run_manifest.json")
+    result = kedro(project, "reproduce", str(manifest))
+    output = result.stdout + result.stderr
+    assert "checkpoint digest: match" in output
+    assert "Reproduced: identical data and checkpoint." in output
+    first, second = (json.loads(latest_two.read_text()) for latest_two in
+                     [versions(project / "data/08_reporting/dcgan/run_manifest.json")[i] / "run_manifest.json" for i in (0, -1)])
+    assert first["training"]["checkpoint_digest"] == second["training"]["checkpoint_digest"]
+    assert first["run_id"] != second["run_id"]

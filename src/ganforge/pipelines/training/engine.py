@@ -259,6 +259,16 @@ def generate(
     return images
 
 
+def require_labels_if_conditional(config: dict[str, Any], model_input: dict[str, Any]) -> None:
+    """A conditional variant (cGAN) cannot train on data without class labels."""
+    if config["model"]["conditional"] and (model_input.get("labels") is None or int(model_input.get("num_classes") or 0) < 2):
+        raise ConfigError(
+            f"Variant '{config['name']}' is conditional (model.conditional: true) but the data "
+            f"source '{model_input.get('source')}' has no class labels. Use labeled data (class "
+            "subfolders for image_folder) or an unconditional variant."
+        )
+
+
 def train_gan(
     model_input: dict[str, Any],
     config: dict[str, Any],
@@ -279,12 +289,7 @@ def train_gan(
     labels: torch.Tensor | None = model_input.get("labels")
     recipe = model_input["normalization"]
     num_classes = int(model_input.get("num_classes") or 0)
-    if config["model"]["conditional"] and (labels is None or num_classes < 2):
-        raise ConfigError(
-            f"Variant '{config['name']}' is conditional (model.conditional: true) but the data "
-            f"source '{model_input.get('source')}' has no class labels. Use labeled data (class "
-            "subfolders for image_folder) or an unconditional variant."
-        )
+    require_labels_if_conditional(config, model_input)
     batch_size = training["batch_size"]
     if images.shape[0] < batch_size:
         raise ConfigError(

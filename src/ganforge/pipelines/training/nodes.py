@@ -25,7 +25,7 @@ from ganforge.utils import content_digest
 from ganforge.errors import ConfigError
 
 from .config import resolve_experiment_config
-from .engine import train_gan
+from .engine import require_labels_if_conditional, train_gan
 from .models import conv_layout
 
 logger = logging.getLogger(__name__)
@@ -44,13 +44,8 @@ def configure_experiment(
     configuration: unknown keys or values, a conditional model on unlabeled data, a resolution
     the model cannot build, or no way to score the result."""
     config = resolve_experiment_config(training_defaults, variant, evaluation)
+    require_labels_if_conditional(config, model_input)
     labeled = model_input.get("labels") is not None
-    if config["model"]["conditional"] and not labeled:
-        raise ConfigError(
-            f"Variant '{config['name']}' is conditional (model.conditional: true) but the data "
-            f"source '{model_input.get('source')}' has no class labels. Use labeled data (class "
-            "subfolders for image_folder) or an unconditional variant."
-        )
     if config["model"]["architecture"] == "dcgan":
         conv_layout(int(model_input["images"].shape[-1]))
     config["evaluation"]["resolved_backbone"] = check_backbone_available(config["evaluation"], labeled)
