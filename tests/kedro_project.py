@@ -43,6 +43,7 @@ def make_project(root: Path) -> Path:
 def kedro_env() -> dict[str, str]:
     env = dict(os.environ, KEDRO_DISABLE_TELEMETRY="true", PYTHONUNBUFFERED="1", MPLBACKEND="Agg",
                COLUMNS="200")
+    env.setdefault("OMP_NUM_THREADS", "1")  # see tests/conftest.py
     env.pop("GANFORGE_TRACEBACK", None)
     return env
 

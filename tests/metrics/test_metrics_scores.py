@@ -137,3 +137,20 @@ def test_precision_recall_handles_ragged_batches() -> None:
     real, fake = gaussian(101, 5, 22), gaussian(37, 5, 23)
     precision, recall = precision_recall(real, fake, k=5, batch_size=10)
     assert 0.0 <= precision <= 1.0 and 0.0 <= recall <= 1.0
+
+
+@pytest.mark.parametrize("dims,real_count,fake_count", [(256, 400, 100), (32, 200, 300)])
+def test_frechet_distance_from_features_equals_pytorch_fid(dims, real_count, fake_count):
+    """The small-matrix route (fewer fakes than dimensions) is exact, not an approximation."""
+    from pytorch_fid.fid_score import calculate_frechet_distance
+
+    from ganforge.metrics import frechet_distance_to_features
+
+    rng = np.random.default_rng(3)
+    mixing = rng.standard_normal((dims, dims)) * 0.1
+    real = np.maximum(rng.standard_normal((real_count, dims)) @ mixing, 0)
+    fake = np.maximum(rng.standard_normal((fake_count, dims)) @ mixing + 0.05, 0)
+    mu1, sigma1 = feature_statistics(real)
+    mu2, sigma2 = feature_statistics(fake)
+    expected = calculate_frechet_distance(mu1, sigma1, mu2, sigma2)
+    assert frechet_distance_to_features(mu1, sigma1, fake) == pytest.approx(expected, rel=1e-6)

@@ -132,3 +132,16 @@ def test_bad_configuration_fails_before_training(change, message):
     variant = {**VARIANT_SNIPPETS["wgan"], **change}
     with pytest.raises(ConfigError, match=message):
         resolve_experiment_config({"device": "cpu"}, variant)
+
+
+def test_tensorboard_scalars_and_grids_are_written(model_input, tiny_config, tmp_path):
+    config = tiny_config(VARIANT_SNIPPETS["wgan_gp"], tensorboard=True, tensorboard_dir=str(tmp_path / "tb"))
+    train_gan(model_input, config)
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    (run_dir,) = (tmp_path / "tb" / "wgan_gp").iterdir()
+    events = EventAccumulator(str(run_dir))
+    events.Reload()
+    assert {"wgan_gp/discriminator_loss", "wgan_gp/gradient_penalty"} <= set(events.Tags()["scalars"])
+    assert "wgan_gp/samples" in events.Tags()["images"]
+    assert [event.step for event in events.Scalars("wgan_gp/discriminator_loss")] == [1, 2]

@@ -23,6 +23,7 @@ from ganforge.metrics.backbones import (
 from ganforge.metrics.scores import (
     feature_statistics,
     frechet_distance,
+    frechet_distance_to_features,
     kernel_inception_distance,
     precision_recall,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "classifier_state",
     "feature_statistics",
     "frechet_distance",
+    "frechet_distance_to_features",
     "inception_hub_cache_path",
     "inception_weights_available",
     "kernel_inception_distance",

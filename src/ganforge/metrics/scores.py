@@ -61,6 +61,29 @@ def frechet_distance(
     return float(value)
 
 
+def frechet_distance_to_features(mu1: np.ndarray, sigma1: np.ndarray, fake_features: np.ndarray) -> float:
+    """The same Fréchet distance, from the fake *features* instead of their covariance.
+
+    With fewer samples than feature dimensions (2,000 generated images, 2,048-d pool3) the
+    covariance Σ₂ = BᵀB of the centred, 1/√(m−1)-scaled features B has rank < d, and the
+    nonzero eigenvalues of Σ₁Σ₂ equal those of the small symmetric m×m matrix BΣ₁Bᵀ. So
+    tr √(Σ₁Σ₂) = Σ √λᵢ(BΣ₁Bᵀ) exactly, without the d×d matrix square root that dominates
+    pytorch-fid's cost. With as many samples as dimensions it simply calls pytorch-fid.
+    """
+    fake = _check_features(fake_features, "Fake features")
+    count, dims = fake.shape
+    mu2 = fake.mean(axis=0)
+    if count >= dims:
+        return frechet_distance(mu1, sigma1, mu2, np.cov(fake, rowvar=False))
+    centred = (fake - mu2) / np.sqrt(count - 1)
+    small = centred @ sigma1 @ centred.T
+    eigenvalues = np.linalg.eigvalsh((small + small.T) / 2)
+    trace_sqrt_product = float(np.sqrt(np.clip(eigenvalues, 0.0, None)).sum())
+    trace_sigma2 = float(np.einsum("ij,ij->", centred, centred))
+    difference = mu1 - mu2
+    return float(difference @ difference + np.trace(sigma1) + trace_sigma2 - 2.0 * trace_sqrt_product)
+
+
 def kernel_inception_distance(
     real_features: np.ndarray,
     fake_features: np.ndarray,

@@ -27,7 +27,7 @@ from ganforge.metrics import (
     classifier_from_state,
     classifier_state,
     feature_statistics,
-    frechet_distance,
+    frechet_distance_to_features,
     inception_weights_available,
     kernel_inception_distance,
     precision_recall,
@@ -192,7 +192,6 @@ def _score(
     images: torch.Tensor, backbone: FeatureBackbone, real: dict[str, Any], evaluation: dict[str, Any]
 ) -> dict[str, float]:
     fake_features = backbone.features(images, evaluation["batch_size"], evaluation["device"])
-    mu, sigma = feature_statistics(fake_features)
     real_features = real["features"].double().numpy()
     kid_mean, kid_std = kernel_inception_distance(
         real_features, fake_features, subsets=evaluation["kid_subsets"],
@@ -200,7 +199,7 @@ def _score(
     )
     precision, recall = precision_recall(real_features, fake_features, k=evaluation["precision_recall_k"])
     return {
-        "fid": frechet_distance(real["mu"].numpy(), real["sigma"].numpy(), mu, sigma),
+        "fid": frechet_distance_to_features(real["mu"].numpy(), real["sigma"].numpy(), fake_features),
         "kid": kid_mean,
         "kid_std": kid_std,
         "precision": precision,

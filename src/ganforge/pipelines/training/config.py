@@ -61,6 +61,7 @@ class EmaConfig(_Strict):
 class TrainingConfig(_Strict):
     device: str = "auto"
     precision: Literal["fp32", "bf16"] = "fp32"
+    num_threads: int | None = Field(None, ge=1)
     seed: int = 42
     epochs: int = Field(10, ge=1)
     batch_size: int = Field(64, ge=2)
@@ -167,7 +168,8 @@ def resume_key(config: dict[str, Any], data_fingerprint: str) -> str:
     """Identifies a training run for resuming: everything that changes the result except the
     number of epochs (so a run can be extended) and bookkeeping options."""
     relevant = copy.deepcopy(config)
-    for key in ("epochs", "resume", "resume_dir", "log_every", "tensorboard", "tensorboard_dir", "device"):
+    for key in ("epochs", "resume", "resume_dir", "log_every", "tensorboard", "tensorboard_dir", "device",
+                "num_threads"):
         relevant["training"].pop(key, None)
     relevant.pop("description", None)
     relevant.pop("evaluation", None)
