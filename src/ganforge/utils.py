@@ -68,7 +68,9 @@ def content_digest(value: object, length: int = 16) -> str:
         if isinstance(item, torch.Tensor):
             tensor = item.detach().cpu().contiguous()
             digest.update(f"T{tensor.dtype}{tuple(tensor.shape)}".encode())
-            digest.update(tensor.numpy().tobytes() if tensor.dtype != torch.bfloat16 else tensor.view(torch.int16).numpy().tobytes())
+            if tensor.dtype == torch.bfloat16:  # numpy has no bfloat16: hash the raw bits
+                tensor = tensor.view(torch.int16)
+            digest.update(tensor.numpy().tobytes())
         elif isinstance(item, dict):
             digest.update(b"{")
             for key in sorted(item, key=str):

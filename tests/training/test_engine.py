@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 
-from ganforge.utils import content_digest
 from ganforge.errors import ConfigError, TrainingDivergedError
 from ganforge.pipelines.training.config import resolve_experiment_config
 from ganforge.pipelines.training.engine import build_discriminator, train_gan
+from ganforge.utils import content_digest
 
 from .conftest import VARIANT_SNIPPETS, make_model_input
 

@@ -2,9 +2,9 @@ import pytest
 import torch
 from torch import nn
 
+from ganforge.errors import ConfigError
 from ganforge.pipelines.training.models import Discriminator, Generator, conv_layout
 from ganforge.pipelines.training.objectives import MinimaxObjective, Objective, WassersteinObjective, gradient_penalty
-from ganforge.errors import ConfigError
 
 
 class QuadraticCritic(nn.Module):

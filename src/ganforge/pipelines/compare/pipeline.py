@@ -16,7 +16,6 @@ from .nodes import (
     time_to_quality,
 )
 
-
 # The report reads the variants' namespaced datasets (e.g. ``wgan.metrics``) on purpose.
 warnings.filterwarnings("ignore", message="One or more dataset names contain '.'", category=UserWarning)
 

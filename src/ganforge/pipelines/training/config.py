@@ -161,7 +161,9 @@ def resolve_evaluation_config(evaluation: dict[str, Any]) -> dict[str, Any]:
             f"evaluation.{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
             for issue in error.errors()
         )
-        raise ConfigError(f"Invalid evaluation parameters: {problems}. Fix conf/base/parameters_evaluation.yml.") from None
+        raise ConfigError(
+            f"Invalid evaluation parameters: {problems}. Fix conf/base/parameters_evaluation.yml."
+        ) from None
 
 
 def resume_key(config: dict[str, Any], data_fingerprint: str) -> str:

@@ -262,7 +262,8 @@ def generate(
 
 def require_labels_if_conditional(config: dict[str, Any], model_input: dict[str, Any]) -> None:
     """A conditional variant (cGAN) cannot train on data without class labels."""
-    if config["model"]["conditional"] and (model_input.get("labels") is None or int(model_input.get("num_classes") or 0) < 2):
+    labeled = model_input.get("labels") is not None and int(model_input.get("num_classes") or 0) >= 2
+    if config["model"]["conditional"] and not labeled:
         raise ConfigError(
             f"Variant '{config['name']}' is conditional (model.conditional: true) but the data "
             f"source '{model_input.get('source')}' has no class labels. Use labeled data (class "
@@ -473,7 +474,9 @@ def _run_epochs(
             "discriminator_loss": float(epoch_losses[:, 0].mean()),
             "generator_loss": float(epoch_losses[generator_mask, 1].mean()) if generator_mask.any() else math.nan,
             "wasserstein_estimate": float(epoch_losses[:, 2].mean()) if objective.is_wasserstein else math.nan,
-            "gradient_penalty": float(epoch_losses[:, 3].mean()) if config["objective"]["gradient_penalty"] else math.nan,
+            "gradient_penalty": (
+                float(epoch_losses[:, 3].mean()) if config["objective"]["gradient_penalty"] else math.nan
+            ),
             "seconds": seconds,
             "images_per_second": steps_per_epoch * batch_size / seconds,
         }
@@ -494,7 +497,7 @@ def _run_epochs(
             seconds, row["images_per_second"],
         )
         if writer is not None:
-            for key in ("discriminator_loss", "generator_loss", "wasserstein_estimate", "gradient_penalty", "images_per_second"):
+            for key in (*HISTORY_COLUMNS, "images_per_second"):
                 if not math.isnan(row[key]):
                     writer.add_scalar(f"{config['name']}/{key}", row[key], epoch)
             writer.add_images(f"{config['name']}/samples", state.epoch_samples[epoch], epoch)

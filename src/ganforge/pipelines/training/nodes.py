@@ -18,11 +18,10 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from ganforge.errors import ConfigError
 from ganforge.images import grid_image
 from ganforge.pipelines.evaluation.nodes import check_backbone_available
 from ganforge.utils import content_digest
-
-from ganforge.errors import ConfigError
 
 from .config import resolve_experiment_config
 from .engine import require_labels_if_conditional, train_gan
@@ -172,8 +171,11 @@ def _package_versions() -> dict[str, str]:
 
 def _git_state() -> dict[str, Any] | None:
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, check=True, timeout=10).stdout.strip())
+        def git(*args: str) -> str:
+            return subprocess.run(["git", *args], capture_output=True, text=True, check=True, timeout=10).stdout.strip()
+
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
     except (OSError, subprocess.SubprocessError):
         return None
     return {"commit": commit, "dirty": dirty}
