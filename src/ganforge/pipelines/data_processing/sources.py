@@ -132,18 +132,24 @@ def _download_hint(paths: list[str]) -> str:
     )
 
 
+def _require_files(params: DataParams, expected: list[str]) -> None:
+    """Without a download, every file the torchvision loader reads must already be there."""
+    if params.download:
+        return
+    missing = [path for path in expected if not os.path.isfile(path)]
+    if missing:
+        raise DataSourceError(
+            f"data.source '{params.source}' ({params.split} split) is missing "
+            f"{len(missing)} file(s). {_download_hint(expected)}"
+        )
+
+
 def load_idx_dataset(params: DataParams) -> SourceData:
     """MNIST / FashionMNIST from torchvision's raw IDX layout under ``data.path``."""
     cls = _MNIST if params.source == "mnist" else _FashionMNIST
     train = params.split == "train"
     expected = idx_files(params.root, cls.folder_name, train)
-    if not params.download:
-        missing = [path for path in expected if not os.path.isfile(path)]
-        if missing:
-            raise DataSourceError(
-                f"data.source '{params.source}' ({params.split} split) is missing "
-                f"{len(missing)} file(s). {_download_hint(expected)}"
-            )
+    _require_files(params, expected)
     try:
         dataset = cls(root=params.root, train=train, download=params.download)
     except (AssertionError, RuntimeError, ValueError, TypeError, OSError) as error:
@@ -208,13 +214,7 @@ def load_cifar10(params: DataParams) -> SourceData:
     """CIFAR-10 from the standard ``cifar-10-batches-py`` pickles (trusted files only: pickle)."""
     train = params.split == "train"
     expected = cifar_files(params.root, train)
-    if not params.download:
-        missing = [path for path in expected if not os.path.isfile(path)]
-        if missing:
-            raise DataSourceError(
-                f"data.source 'cifar10' ({params.split} split) is missing {len(missing)} file(s). "
-                f"{_download_hint(expected)}"
-            )
+    _require_files(params, expected)
     try:
         dataset = _PresenceCheckedCIFAR10(params.root, train=train, download=params.download)
     except (RuntimeError, OSError, EOFError, pickle.UnpicklingError, KeyError, ValueError) as error:

@@ -83,10 +83,8 @@ def prepare_real_features(
     kind = check_backbone_available(evaluation, labels is not None)
     updates: dict[str, Any] = {}
     if kind == "inception":
-        backbone = build_inception_backbone(
-            evaluation.get("inception_weights"), allow_download=evaluation.get("download_inception", False)
-        )
         backbone_record = {"kind": "inception", "inception_weights": evaluation.get("inception_weights")}
+        backbone = rebuild_backbone(backbone_record, evaluation)
     else:
         options = evaluation["classifier"]
         key = f"classifier-{_cache_key(model_input['fingerprint'], options)}"
