@@ -41,11 +41,6 @@ from typing import Any
 import numpy as np
 import torch
 import yaml
-from PIL import Image
-from torch.utils.data import DataLoader, Dataset
-from torchvision import transforms
-
-from ganforge.images import normalization_recipe
 from ganforge.pipelines.training.config import resolve_experiment_config
 from ganforge.pipelines.training.engine import (
     _optimizer,
@@ -56,6 +51,11 @@ from ganforge.pipelines.training.engine import (
 )
 from ganforge.pipelines.training.models import dcgan_init_
 from ganforge.pipelines.training.objectives import build_objective
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset
+from torchvision import transforms
+
+from ganforge.images import normalization_recipe
 
 PROJECT = Path(__file__).resolve().parents[1]
 CONF = PROJECT / "conf" / "base"

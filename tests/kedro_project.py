@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ganforge.gan import VARIANTS as REGISTERED_VARIANTS
+
 REPO = Path(__file__).resolve().parents[1]
-VARIANTS = ("gan", "dcgan", "wgan", "wgan_gp", "cgan")
+VARIANTS = tuple(REGISTERED_VARIANTS.names())
 
 
 def tiny_params(variants=VARIANTS, epochs: int = 2, limit: int = 256, **extra: object) -> str:

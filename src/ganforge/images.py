@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from PIL import Image
-from torchvision.utils import make_grid
 
 PIXEL_MAX = 255.0
 
@@ -43,6 +42,8 @@ def to_uint8(images: torch.Tensor, recipe: dict) -> torch.Tensor:
 
 def grid_image(images_uint8: torch.Tensor, nrow: int = 8, padding: int = 2) -> Image.Image:
     """A PIL grid of uint8 N×C×H×W images (grayscale stays single-channel)."""
+    from torchvision.utils import make_grid  # torchvision costs seconds to import; only grids need it
+
     grid = make_grid(images_uint8.cpu(), nrow=nrow, padding=padding, pad_value=0)
     array = grid.permute(1, 2, 0).numpy()
     if images_uint8.shape[1] == 1:

@@ -103,10 +103,9 @@ def test_non_image_files_are_skipped_with_one_warning(tmp_path, make_params, cap
 @pytest.mark.parametrize(
     ("mode", "name", "file_format"),
     [
-        ("CMYK", "odd.jpg", "JPEG"),
-        ("I;16", "odd.png", "PNG"),
-        # No PNG/JPEG/WebP holds 32-bit float pixels; PIL picks the decoder by content, so TIFF
-        # bytes under a .png name reach the mode check just like a real file would.
+        # CMYK and 16-bit images are converted (test_image_decoding.py). No PNG/JPEG/WebP holds
+        # 32-bit float pixels; PIL picks the decoder by content, so TIFF bytes under a .png name
+        # reach the mode check just like a real file would.
         ("F", "odd.png", "TIFF"),
     ],
 )

@@ -35,9 +35,9 @@ def test_every_artifact_is_in_the_catalog(full_run, variant):
     project, _ = full_run
     data = project / "data"
     checkpoint = torch.load(latest(data / f"06_models/{variant}/checkpoint.pt"), weights_only=True)
-    for key in ("generator", "discriminator", "ema_generator", "optimizer_generator",
-                "optimizer_discriminator", "epoch", "step", "rng", "config", "normalization"):
+    for key in ("networks", "ema", "optimizers", "counters", "epoch", "step", "rng", "config", "normalization"):
         assert key in checkpoint, key
+    assert set(checkpoint["networks"]) == set(checkpoint["optimizers"]) == {"generator", "discriminator"}
     assert checkpoint["epoch"] == 2
 
     history = pd.read_csv(latest(data / f"08_reporting/{variant}/training_history.csv"))
@@ -46,7 +46,7 @@ def test_every_artifact_is_in_the_catalog(full_run, variant):
     if variant.startswith("wgan"):
         assert history["wasserstein_estimate"].notna().all()
     if variant == "wgan_gp":
-        assert history["gradient_penalty"].notna().all()
+        assert history["weighted_gradient_penalty"].notna().all()
 
     run_folders = [p for p in (data / f"07_model_output/{variant}/epoch_grids").iterdir() if p.is_dir()]
     assert len(run_folders) == 1
@@ -75,8 +75,9 @@ def test_every_artifact_is_in_the_catalog(full_run, variant):
 def test_conditional_samples_are_class_balanced(full_run):
     project, _ = full_run
     samples = torch.load(latest(project / "data/07_model_output/cgan/samples.pt"), weights_only=True)
+    # labels follow the training data's class shares rather than an exact balance
     counts = torch.bincount(samples["labels"], minlength=10)
-    assert counts.max() - counts.min() <= 1
+    assert (counts > 0).all() and counts.max() - counts.min() > 1
 
 
 def test_comparison_report(full_run):
@@ -140,7 +141,8 @@ def test_killed_training_resumes_from_last_completed_epoch(tmp_path):
     assert f"Resuming 'dcgan' after epoch {killed_at}" in result.stdout + result.stderr
     history = pd.read_csv(latest(project / "data/08_reporting/dcgan/training_history.csv"))
     assert list(history["epoch"]) == list(range(1, killed_at + 2))
-    assert not list(resume_dir.glob("dcgan-*.pt"))  # finished runs clear their resume state
+    # a finished run keeps its final state, marked finished, so raising epochs continues it
+    assert torch.load(next(resume_dir.glob("dcgan-*.pt")), weights_only=True)["finished"]
 
 
 def test_conditional_variant_on_unlabeled_data_fails_before_training(tmp_path):

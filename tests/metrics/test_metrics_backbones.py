@@ -19,8 +19,8 @@ from pytorch_fid.fid_score import get_activations
 from ganforge.errors import BackboneUnavailableError, ConfigError
 from ganforge.metrics import (
     ClassifierBackbone,
-    build_backbone,
     build_inception_backbone,
+    choose_backbone,
     classifier_from_state,
     classifier_state,
     feature_statistics,
@@ -229,7 +229,7 @@ def test_local_weights_file_is_loaded(random_inception, random_weights_file, emp
     """PLUMBING ONLY: random weights saved like pt_inception, loaded through weights_path."""
     path = random_weights_file
     assert inception_weights_available(path)
-    loaded = build_backbone("inception", inception_weights=path)
+    loaded = build_inception_backbone(path)
     assert loaded.name == "inception_v3_pool3" and loaded.is_real_score
     assert loaded.weights_fingerprint == random_inception.weights_fingerprint
     images = _tiny_images(1, count=1)
@@ -278,32 +278,35 @@ def test_corrupt_weights_file_raises(tmp_path, empty_hub) -> None:
         build_inception_backbone(path)
 
 
-def test_auto_falls_back_to_classifier_or_fails(
-    empty_hub, labeled_data, trained_classifier
-) -> None:
-    model, _ = trained_classifier
-    from_state = build_backbone(
-        "auto", allow_download=False, classifier_state=classifier_state(model)
-    )
-    assert from_state.name == "classifier_lenet"
-    images, labels = labeled_data
-    trained = build_backbone(
-        "auto",
-        allow_download=False,
-        labeled_images=images[:100],
-        labels=labels[:100],
-        classifier_options={"epochs": 1, "seed": 0},
-        device="cpu",
-        progress=False,
-    )
-    assert trained.training_report["n_train"] == 90
+def _settings(**overrides):
+    from ganforge.metrics import resolve_evaluation_config
+
+    return resolve_evaluation_config({"download_inception": False, **overrides})
+
+
+def test_backbone_policy_always_leaves_a_way_to_train(empty_hub, random_weights_file) -> None:
+    offline = lambda: False  # noqa: E731
+    online = lambda: True  # noqa: E731
+    assert choose_backbone(_settings(), labeled=True, online=offline) == "classifier"
+    # unlabeled photos offline: the self-supervised backbone, never a dead end
+    assert choose_backbone(_settings(), labeled=False, online=offline) == "rotation"
+    assert choose_backbone(_settings(backbone="none"), labeled=False, online=offline) == "none"
+    assert choose_backbone(_settings(inception_weights=str(random_weights_file)), labeled=False) == "inception"
+    # download_inception: auto tries the download only where the machine is online
+    auto = _settings(download_inception="auto")
+    assert choose_backbone(auto, labeled=False, online=online) == "inception"
+    assert choose_backbone(auto, labeled=False, online=offline) == "rotation"
+
+
+def test_backbone_policy_errors_name_every_way_out(empty_hub, tmp_path) -> None:
+    offline = lambda: False  # noqa: E731
+    with pytest.raises(BackboneUnavailableError) as caught:
+        choose_backbone(_settings(backbone="inception"), labeled=False, online=offline)
+    for hint in ("evaluation.inception_weights", "download_inception", "backbone: rotation", "backbone: none"):
+        assert hint in str(caught.value)
     with pytest.raises(BackboneUnavailableError, match="no labels"):
-        build_backbone("auto", allow_download=False)
-    with pytest.raises(BackboneUnavailableError):
-        build_backbone("classifier")
-    with pytest.raises(ConfigError):
-        build_backbone("vgg")
-    with pytest.raises(ConfigError, match="Unknown classifier option"):
-        build_backbone(
-            "classifier", labeled_images=images, labels=labels, classifier_options={"epoch": 1}
-        )
+        choose_backbone(_settings(backbone="classifier"), labeled=False, online=offline)
+    with pytest.raises(BackboneUnavailableError, match="does not exist"):
+        choose_backbone(_settings(inception_weights=str(tmp_path / "nope.pth")), labeled=True, online=offline)
+    with pytest.raises(ConfigError, match="evaluation.backbone"):
+        _settings(backbone="vgg")

@@ -154,3 +154,17 @@ def test_frechet_distance_from_features_equals_pytorch_fid(dims, real_count, fak
     mu2, sigma2 = feature_statistics(fake)
     expected = calculate_frechet_distance(mu1, sigma1, mu2, sigma2)
     assert frechet_distance_to_features(mu1, sigma1, fake) == pytest.approx(expected, rel=1e-6)
+
+
+def test_singular_covariances_score_quietly(capsys, recwarn) -> None:
+    """A rank-deficient covariance (fewer samples than dimensions) is routine: one clean score,
+    no SciPy warning and no pytorch-fid notice on the console."""
+    from ganforge.metrics import feature_statistics, frechet_distance
+
+    rng = np.random.default_rng(0)
+    mu1, sigma1 = feature_statistics(rng.normal(size=(10, 32)))
+    mu2, sigma2 = feature_statistics(rng.normal(size=(10, 32)))
+    value = frechet_distance(mu1, sigma1, mu2, sigma2)
+    assert np.isfinite(value)
+    assert capsys.readouterr().out == ""
+    assert not [warning for warning in recwarn if "singular" in str(warning.message).lower()]

@@ -139,7 +139,7 @@ def test_dependencies_are_the_pipelines(dag, pipeline):
 
 
 def test_one_task_group_per_variant_namespace(dag, pipeline):
-    from ganforge.pipelines.experiment import VARIANTS
+    from ganforge.gan import VARIANTS
 
     groups = {task["group"] for task in dag.tasks.values()} - {None}
     assert groups == {node.namespace.split(".")[0] for node in pipeline.nodes if node.namespace}

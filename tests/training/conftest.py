@@ -5,8 +5,8 @@ import copy
 import pytest
 import torch
 
+from ganforge.gan import resolve_experiment_config
 from ganforge.images import normalization_recipe
-from ganforge.pipelines.training.config import resolve_experiment_config
 from ganforge.utils import tensor_fingerprint
 
 TINY_DEFAULTS = {

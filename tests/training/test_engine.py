@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from ganforge.errors import ConfigError, TrainingDivergedError
-from ganforge.pipelines.training.config import resolve_experiment_config
-from ganforge.pipelines.training.engine import build_discriminator, train_gan
+from ganforge.gan import build_discriminator, resolve_experiment_config
+from ganforge.gan import train as train_gan
 from ganforge.utils import content_digest
 
 from .conftest import VARIANT_SNIPPETS, make_model_input
@@ -36,14 +36,16 @@ def test_every_variant_trains_and_checkpoint_is_weights_only(variant, model_inpu
     torch.save(result.checkpoint, buffer)
     buffer.seek(0)
     loaded = torch.load(buffer, weights_only=True)
-    for key in ("generator", "discriminator", "ema_generator", "optimizer_generator",
-                "optimizer_discriminator", "epoch", "step", "rng", "config", "normalization", "model_spec"):
+    for key in ("networks", "ema", "optimizers", "counters", "epoch", "step", "rng", "config", "normalization",
+                "model_spec"):
         assert key in loaded
+    assert set(loaded["networks"]) == set(loaded["optimizers"]) == {"generator", "discriminator"}
+    assert set(loaded["ema"]) == {"generator"}
     if variant.startswith("wgan"):
         assert not math.isnan(result.history[-1]["wasserstein_estimate"])
     if variant == "wgan":
         critic = build_discriminator(loaded["model_spec"])
-        critic.load_state_dict(loaded["discriminator"])
+        critic.load_state_dict(loaded["networks"]["discriminator"])
         assert all(p.abs().max() <= 0.01 for p in critic.parameters())  # buffers are not clipped
 
 
@@ -91,7 +93,7 @@ def test_corrupt_resume_file_is_ignored_with_a_warning(model_input, tiny_config,
     result = train_gan(model_input, config)
     assert result.resumed_from_epoch == 0
     assert "Ignoring unreadable resume file" in caplog.text
-    assert not resume_file.exists()  # a completed run clears its resume state
+    assert torch.load(resume_file, weights_only=True)["finished"]  # a completed run keeps its final state
 
 
 def test_resume_false_starts_over(model_input, tiny_config):
@@ -123,7 +125,8 @@ def test_conditional_variant_needs_labels(tiny_config):
     "change,message",
     [
         ({"training": {"n_critic": 0}}, r"wgan.training.n_critic: Input should be greater than or equal to 1"),
-        ({"model": {"architecture": "transformer"}}, r"wgan.model.architecture: Input should be 'mlp' or 'dcgan'"),
+        ({"model": {"architecture": "transformer"}},
+         r"Unknown architecture 'transformer' \(model.architecture\). Registered: .*dcgan"),
         ({"objective": {"loss": "wasserstein"}}, r"needs objective.clip_value"),
         ({"training": {"batch_sise": 3}}, r"wgan.training.batch_sise: Extra inputs are not permitted"),
     ],
@@ -142,6 +145,6 @@ def test_tensorboard_scalars_and_grids_are_written(model_input, tiny_config, tmp
     (run_dir,) = (tmp_path / "tb" / "wgan_gp").iterdir()
     events = EventAccumulator(str(run_dir))
     events.Reload()
-    assert {"wgan_gp/discriminator_loss", "wgan_gp/gradient_penalty"} <= set(events.Tags()["scalars"])
+    assert {"wgan_gp/discriminator_loss", "wgan_gp/weighted_gradient_penalty"} <= set(events.Tags()["scalars"])
     assert "wgan_gp/samples" in events.Tags()["images"]
     assert [event.step for event in events.Scalars("wgan_gp/discriminator_loss")] == [1, 2]

@@ -3,8 +3,17 @@ import torch
 from torch import nn
 
 from ganforge.errors import ConfigError
-from ganforge.pipelines.training.models import Discriminator, Generator, conv_layout
-from ganforge.pipelines.training.objectives import MinimaxObjective, Objective, WassersteinObjective, gradient_penalty
+from ganforge.gan.networks import build_discriminator, build_generator
+from ganforge.gan.networks.dcgan import conv_layout
+from ganforge.gan.objectives import MinimaxObjective, Objective, WassersteinObjective, gradient_penalty
+
+
+def spec(architecture="dcgan", channels=1, size=16, classes=0, **options):
+    base = {"architecture": architecture, "latent_dim": 8, "embedding_dim": 4, "init": "default",
+            "channels": channels, "image_size": size, "num_classes": classes}
+    defaults = {"dcgan": {"base_channels": 4, "discriminator_norm": "batch"},
+                "mlp": {"generator_hidden": [16], "discriminator_hidden": [16]}}[architecture]
+    return {**base, **defaults, **options}
 
 
 class QuadraticCritic(nn.Module):
@@ -45,7 +54,7 @@ def test_gradient_penalty_weight_is_applied():
 
 
 def test_weight_clipping_holds_every_parameter():
-    critic = Discriminator(architecture="dcgan", channels=1, image_size=16, base_channels=4)
+    critic = build_discriminator(spec())
     with torch.no_grad():
         for parameter in critic.parameters():
             parameter.normal_(0, 1)
@@ -63,8 +72,8 @@ def test_bce_and_minimax_generator_losses():
 
 @pytest.mark.parametrize("size,channels", [(28, 1), (32, 3), (64, 3), (96, 3)])
 def test_convolutional_models_adapt_to_resolution(size, channels):
-    generator = Generator(architecture="dcgan", latent_dim=8, channels=channels, image_size=size, base_channels=4)
-    critic = Discriminator(architecture="dcgan", channels=channels, image_size=size, base_channels=4)
+    generator = build_generator(spec(channels=channels, size=size))
+    critic = build_discriminator(spec(channels=channels, size=size))
     images = generator(torch.randn(2, 8))
     assert images.shape == (2, channels, size, size)
     assert critic(images).shape == (2,)
@@ -76,8 +85,7 @@ def test_unbuildable_resolution_is_a_clear_error():
 
 
 def test_conditional_models_take_labels():
-    generator = Generator(architecture="mlp", latent_dim=8, channels=1, image_size=8, hidden_dims=(16,),
-                          num_classes=3, embedding_dim=4)
-    critic = Discriminator(architecture="dcgan", channels=1, image_size=8, base_channels=4, num_classes=3)
+    generator = build_generator(spec("mlp", size=8, classes=3))
+    critic = build_discriminator(spec(size=8, classes=3))
     labels = torch.tensor([0, 2])
     assert critic(generator(torch.randn(2, 8), labels), labels).shape == (2,)

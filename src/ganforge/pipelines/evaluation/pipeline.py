@@ -1,54 +1,53 @@
-"""Evaluation: a shared node prepares the backbone and real statistics (cached); each variant's
-namespace samples from its checkpoint and scores the samples."""
+"""Evaluation, used inside a variant's namespace: resolve the evaluation settings, prepare the
+backbone and the real statistics (cached), sample from the checkpoint and score it."""
 
 from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import evaluate_samples, prepare_real_features, sample_images, score_training_curve
+from .nodes import (
+    configure_evaluation,
+    evaluate_samples,
+    prepare_real_features,
+    render_sample_grid,
+    sample_images,
+    score_training_curve,
+)
 
 
 def create_feature_pipeline() -> Pipeline:
-    """Shared by every variant: the backbone and the real data's features, cached in the catalog."""
+    """The variant's evaluation settings, its backbone and the real data's statistics."""
     return Pipeline(
         [
-            Node(
-                prepare_real_features,
-                ["model_input", "params:evaluation", "feature_cache"],
-                ["feature_backbone", "real_statistics", "feature_cache_updates"],
-                name="prepare_real_features",
-            )
+            Node(configure_evaluation, ["params:evaluation", "params:variant"], "evaluation_config",
+                 name="configure_evaluation"),
+            Node(prepare_real_features, ["model_input", "evaluation_config", "feature_cache"],
+                 ["feature_backbone", "real_statistics", "feature_cache_updates"], name="prepare_real_features"),
         ],
         tags={"evaluation"},
     )
 
 
-def create_scoring_pipeline() -> Pipeline:
-    """Per variant (used inside its namespace): sample from the checkpoint and score it."""
-    return Pipeline(
-        [
-            Node(sample_images, "checkpoint", ["samples", "sample_grid"], name="sample"),
-            Node(
-                evaluate_samples,
-                ["samples", "checkpoint", "feature_backbone", "real_statistics", "run_info"],
-                "metrics",
-                name="evaluate",
-            ),
-        ],
-        tags={"evaluation"},
-    )
+def create_scoring_pipeline(grid: bool = True) -> Pipeline:
+    """Sample from ``checkpoint`` and score the samples (and draw their grid)."""
+    nodes = [
+        Node(sample_images, ["checkpoint", "feature_backbone", "evaluation_config"], "samples", name="sample"),
+        Node(evaluate_samples, ["samples", "feature_backbone", "real_statistics", "evaluation_config", "run_info"],
+             "metrics", name="evaluate"),
+    ]
+    if grid:
+        nodes.append(Node(render_sample_grid, ["checkpoint", "evaluation_config"], "sample_grid",
+                          name="render_sample_grid"))
+    return Pipeline(nodes, tags={"evaluation"})
 
 
 def create_curve_pipeline() -> Pipeline:
-    """Per variant: scores of intermediate generators (evaluation.every_n_epochs)."""
+    """Scores of intermediate generators (evaluation.every_n_epochs)."""
     return Pipeline(
         [
-            Node(
-                score_training_curve,
-                ["generator_snapshots", "checkpoint", "feature_backbone", "real_statistics"],
-                "score_curve",
-                name="score_training_curve",
-            )
+            Node(score_training_curve,
+                 ["generator_snapshots", "checkpoint", "feature_backbone", "real_statistics", "evaluation_config"],
+                 "score_curve", name="score_training_curve")
         ],
         tags={"evaluation"},
     )

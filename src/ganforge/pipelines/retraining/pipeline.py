@@ -5,18 +5,25 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import decide_promotion, load_champion, score_champion
+from .nodes import decide_promotion, load_champion
+
+
+def create_champion_pipeline() -> Pipeline:
+    """Used inside a variant's namespace: find the champion (before training, which may warm-start
+    from it)."""
+    return Pipeline(
+        [Node(load_champion, ["champion_registry", "checkpoint_versions"], ["champion_entry", "champion_checkpoint"],
+              name="load_champion")],
+        tags={"retrain"},
+    )
 
 
 def create_promotion_pipeline() -> Pipeline:
-    """Used inside a variant's namespace, next to the warm-started training pipeline."""
+    """Used inside a variant's namespace, after the new model and the champion were scored."""
     return Pipeline(
         [
-            Node(load_champion, ["champion_registry", "checkpoint_versions"], "champion", name="load_champion"),
-            Node(score_champion,
-                 ["champion", "experiment_config", "feature_backbone", "real_statistics", "run_info"],
-                 "champion_metrics", name="score_champion"),
-            Node(decide_promotion, ["metrics", "champion_metrics", "champion_registry", "params:retrain", "run_info"],
+            Node(decide_promotion,
+                 ["metrics", "champion.metrics", "champion_entry", "champion_registry", "params:retrain", "run_info"],
                  ["champion_registry_update", "promotion_decision"], name="decide_promotion"),
         ],
         tags={"retrain"},

@@ -19,13 +19,11 @@ import torch
 from PIL import Image
 
 from ganforge.errors import ConfigError
+from ganforge.gan import check_config_against_data, require_labels_if_conditional, resolve_experiment_config
+from ganforge.gan import train as train_variant
 from ganforge.images import grid_image
-from ganforge.pipelines.evaluation.nodes import check_backbone_available
+from ganforge.metrics import choose_backbone
 from ganforge.utils import content_digest
-
-from .config import resolve_experiment_config
-from .engine import require_labels_if_conditional, train_gan
-from .models import conv_layout
 
 logger = logging.getLogger(__name__)
 
@@ -36,18 +34,19 @@ TRACKED_PACKAGES = ("ganforge", "kedro", "kedro-datasets", "torch", "torchvision
 def configure_experiment(
     training_defaults: dict[str, Any],
     variant: dict[str, Any],
-    evaluation: dict[str, Any],
+    evaluation_config: dict[str, Any],
     model_input: dict[str, Any],
 ) -> dict[str, Any]:
     """Merge the shared defaults with the variant and fail fast, before any training, on a bad
-    configuration: unknown keys or values, a conditional model on unlabeled data, a resolution
-    the model cannot build, or no way to score the result."""
-    config = resolve_experiment_config(training_defaults, variant, evaluation)
+    configuration: unknown keys or values, a conditional model on unlabeled data, networks that
+    cannot be built for the data, or a configured backbone that cannot score the result."""
+    config = resolve_experiment_config(training_defaults, variant)
+    config["evaluation"] = evaluation_config
     require_labels_if_conditional(config, model_input)
-    labeled = model_input.get("labels") is not None
-    if config["model"]["architecture"] == "dcgan":
-        conv_layout(int(model_input["images"].shape[-1]))
-    config["evaluation"]["resolved_backbone"] = check_backbone_available(config["evaluation"], labeled)
+    images = model_input["images"]
+    check_config_against_data(config, int(images.shape[1]), int(images.shape[-1]),
+                              int(model_input.get("num_classes") or 0))
+    choose_backbone(evaluation_config, model_input.get("labels") is not None)
     return config
 
 
@@ -56,25 +55,35 @@ def train(
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[int, torch.Tensor], dict[int, dict[str, Any]], dict[str, Any]]:
     """Train (or resume) the variant; returns the checkpoint, the history table, per-epoch
     samples, generator snapshots for scoring, and facts about the run (device, resumed epoch)."""
-    result = train_gan(model_input, experiment_config, warm_start=warm_start)
+    result = train_variant(model_input, experiment_config, warm_start=warm_start)
     history = pd.DataFrame(result.history)
     info = {"device": result.device, "resumed_from_epoch": result.resumed_from_epoch,
             "epochs": experiment_config["training"]["epochs"],
             "train_seconds": float(history["seconds"].sum()) if len(history) else 0.0,
-            "checkpoint_digest": content_digest(result.checkpoint),
-            "warm_start": result.checkpoint["warm_start_generator_digest"]}
+            "checkpoint_digest": training_digest(result.checkpoint),
+            "warm_start": result.checkpoint["warm_start_digest"]}
     return result.checkpoint, history, result.epoch_samples, result.snapshots, info
 
 
+def training_digest(checkpoint: dict[str, Any]) -> str:
+    """A digest of what training produced (weights, optimizer states, counters, random states),
+    not of the settings that only decide how it is evaluated, so a bit-identical model always
+    digests the same."""
+    produced = ("epoch", "step", "counters", "networks", "ema", "ema_updates", "optimizers", "recipe_state", "rng",
+                "model_spec", "normalization", "data_fingerprint")
+    return content_digest({key: checkpoint.get(key) for key in produced})
+
+
 def train_from_champion(
-    model_input: dict[str, Any], experiment_config: dict[str, Any], champion: dict[str, Any], retrain: dict[str, Any]
+    model_input: dict[str, Any], experiment_config: dict[str, Any], champion_checkpoint: dict[str, Any],
+    retrain: dict[str, Any],
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[int, torch.Tensor], dict[int, dict[str, Any]], dict[str, Any]]:
     """Scheduled retraining: start from the champion's weights (``retrain.warm_start: champion``)
     or from scratch (``scratch``, or when there is no champion yet)."""
     mode = retrain.get("warm_start", "champion")
     if mode not in ("champion", "scratch"):
         raise ConfigError(f"retrain.warm_start must be 'champion' or 'scratch', not '{mode}'.")
-    checkpoint = champion.get("checkpoint") if mode == "champion" else None
+    checkpoint = (champion_checkpoint or None) if mode == "champion" else None
     if mode == "champion" and checkpoint is None:
         logger.info("No champion for '%s' yet: training from scratch.", experiment_config["name"])
     return train(model_input, experiment_config, warm_start=checkpoint)
@@ -104,14 +113,17 @@ def _animated_gif(frames: list[Image.Image]) -> Image.Image:
 
 
 def plot_training_history(history: pd.DataFrame, experiment_config: dict[str, Any]) -> plt.Figure:
-    """Loss curves (and the Wasserstein estimate and gradient penalty where they apply)."""
+    """Loss curves, and one panel for each other scalar the recipe logged (the Wasserstein
+    estimate, a penalty, ...)."""
     name = experiment_config["name"]
-    extras = [column for column in ("wasserstein_estimate", "gradient_penalty")
-              if column in history and history[column].notna().any()]
+    bookkeeping = {"epoch", "step", "seconds", "images_per_second"}
+    losses = [column for column in history if column.endswith("_loss")]
+    extras = [column for column in history if column not in bookkeeping and column not in losses
+              and not column.endswith("_steps") and history[column].notna().any()]
     figure, axes = plt.subplots(1, 1 + len(extras), figsize=(5 * (1 + len(extras)), 3.6), squeeze=False)
     axis = axes[0][0]
-    axis.plot(history["epoch"], history["discriminator_loss"], marker="o", label="discriminator / critic")
-    axis.plot(history["epoch"], history["generator_loss"], marker="o", label="generator")
+    for column in losses:
+        axis.plot(history["epoch"], history[column], marker="o", label=column.removesuffix("_loss").replace("_", " "))
     axis.set(title=f"{name}: losses", xlabel="epoch", ylabel="loss")
     axis.legend()
     for axis, column in zip(axes[0][1:], extras, strict=True):

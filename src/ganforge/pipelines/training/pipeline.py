@@ -20,14 +20,15 @@ def create_training_pipeline(warm_start: bool = False) -> Pipeline:
     """Configure, train and render. With ``warm_start`` (scheduled retraining) training starts
     from the variant's champion checkpoint when ``retrain.warm_start`` says so."""
     if warm_start:
-        train_node = Node(train_from_champion, ["model_input", "experiment_config", "champion", "params:retrain"],
+        train_node = Node(train_from_champion,
+                          ["model_input", "experiment_config", "champion_checkpoint", "params:retrain"],
                           TRAINING_OUTPUTS, name="train")
     else:
         train_node = Node(train, ["model_input", "experiment_config"], TRAINING_OUTPUTS, name="train")
     return Pipeline(
         [
             Node(configure_experiment,
-                 ["params:training_defaults", "params:variant", "params:evaluation", "model_input"],
+                 ["params:training_defaults", "params:variant", "evaluation_config", "model_input"],
                  "experiment_config", name="configure_experiment"),
             train_node,
             Node(render_grids, ["epoch_samples", "experiment_config", "run_info"],

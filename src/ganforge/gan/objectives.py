@@ -1,18 +1,21 @@
-"""GAN objectives: the only place where variants differ in what they optimize.
+"""GAN objectives, registered by ``objective.loss``.
 
-An objective turns discriminator scores into the two losses and may add a regularizer
-(gradient penalty) or a constraint applied after each critic step (weight clipping). The training
-loop calls these hooks and never branches on the variant.
+An objective turns discriminator scores into the two losses and may add a regularizer (a gradient
+penalty) or a constraint applied after each critic step (weight clipping). Recipes call these
+hooks and never branch on the loss.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from ganforge.registry import Registry
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Objective:
         labels: torch.Tensor | None,
         rng: torch.Generator,
     ) -> torch.Tensor | None:
+        """The weighted regularization term added to the discriminator loss, if any."""
         return None
 
     def after_critic_step(self, critic: nn.Module) -> None:
@@ -106,15 +110,14 @@ def gradient_penalty(
     return ((gradients.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
 
 
-OBJECTIVES: dict[str, Callable[..., Objective]] = {
-    "bce": Objective,
-    "minimax": MinimaxObjective,
-    "wasserstein": WassersteinObjective,
-}
+#: ``objective.loss`` → a builder taking the whole ``objective:`` section
+OBJECTIVES: Registry[Callable[[dict[str, Any]], Objective]] = Registry("objective", "objective.loss")
+OBJECTIVES.register("bce", lambda settings: Objective())
+OBJECTIVES.register("minimax", lambda settings: MinimaxObjective())
+OBJECTIVES.register("wasserstein", lambda settings: WassersteinObjective(
+    clip_value=settings.get("clip_value"), gradient_penalty=settings.get("gradient_penalty")))
 
 
-def build_objective(loss: str, clip_value: float | None, gradient_penalty_weight: float | None) -> Objective:
-    """The objective named by ``objective.loss`` (validated earlier by the config schema)."""
-    if loss == "wasserstein":
-        return WassersteinObjective(clip_value=clip_value, gradient_penalty=gradient_penalty_weight)
-    return OBJECTIVES[loss]()
+def build_objective(settings: dict[str, Any]) -> Objective:
+    """The objective named by ``objective.loss``, configured by the rest of its section."""
+    return OBJECTIVES[settings["loss"]](settings)

@@ -1,0 +1,93 @@
+"""Content digests of what each variant's training produces on a tiny fixed configuration.
+
+    KEDRO_DISABLE_TELEMETRY=true OMP_NUM_THREADS=1 .venv/bin/python benchmarks/variant_digests.py \
+        [--output benchmarks/results/variant_digests.json] [--compare benchmarks/results/variant_digests.json]
+
+Recorded before the GAN library moved out of ``pipelines/training`` and compared after: a pure
+refactoring must leave every digest unchanged on the same machine (CPU, same torch build). The
+digest covers each network's weights and buffers, the EMA weights and buffers, each optimizer's
+state, the step counters and the per-epoch losses; it does not depend on how a checkpoint lays
+these out. Only run it on CPU: GPUs do not promise bit-identical training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.training.conftest import TINY_DEFAULTS, VARIANT_SNIPPETS, make_model_input  # noqa: E402
+
+try:  # the library layout
+    from ganforge.gan import resolve_experiment_config, train  # noqa: E402
+    from ganforge.utils import content_digest  # noqa: E402
+
+    def run(model_input, config):
+        result = train(model_input, config)
+        checkpoint = result.checkpoint
+        return {
+            "generator": checkpoint["networks"]["generator"],
+            "discriminator": checkpoint["networks"]["discriminator"],
+            "ema_generator": checkpoint["ema"].get("generator"),
+            "optimizer_generator": checkpoint["optimizers"]["generator"],
+            "optimizer_discriminator": checkpoint["optimizers"]["discriminator"],
+            "counters": [checkpoint["epoch"], checkpoint["step"], checkpoint["counters"]["generator"]],
+        }, result.history
+except ImportError:  # the layout before the move
+    from ganforge.pipelines.training.config import resolve_experiment_config  # noqa: E402
+    from ganforge.pipelines.training.engine import train_gan  # noqa: E402
+
+    from ganforge.utils import content_digest  # noqa: E402
+
+    def run(model_input, config):
+        result = train_gan(model_input, config)
+        checkpoint = result.checkpoint
+        return {
+            "generator": checkpoint["generator"],
+            "discriminator": checkpoint["discriminator"],
+            "ema_generator": checkpoint["ema_generator"],
+            "optimizer_generator": checkpoint["optimizer_generator"],
+            "optimizer_discriminator": checkpoint["optimizer_discriminator"],
+            "counters": [checkpoint["epoch"], checkpoint["step"], checkpoint["generator_steps"]],
+        }, result.history
+
+LOSS_COLUMNS = ("discriminator_loss", "generator_loss", "wasserstein_estimate")
+
+
+def variant_digests(variant: str, resume_dir: str) -> dict[str, str]:
+    torch.set_num_threads(1)
+    model_input = make_model_input()
+    config = resolve_experiment_config({**TINY_DEFAULTS, "resume": False, "resume_dir": resume_dir},
+                                       VARIANT_SNIPPETS[variant])
+    parts, history = run(model_input, config)
+    digests = {name: content_digest(value) for name, value in parts.items()}
+    digests["losses"] = content_digest([[round(row[c], 10) for c in LOSS_COLUMNS if c in row] for row in history])
+    digests["training"] = content_digest({k: v for k, v in parts.items() if k != "ema_generator"})
+    return digests
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path)
+    parser.add_argument("--compare", type=Path)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as resume_dir:
+        found = {variant: variant_digests(variant, resume_dir) for variant in sorted(VARIANT_SNIPPETS)}
+    print(json.dumps(found, indent=2))
+    if args.output:
+        args.output.write_text(json.dumps(found, indent=2) + "\n")
+    if args.compare:
+        before = json.loads(args.compare.read_text())
+        for variant, digests in found.items():
+            changed = [part for part, value in digests.items() if before.get(variant, {}).get(part) != value]
+            print(f"{variant}: {'unchanged' if not changed else 'CHANGED: ' + ', '.join(changed)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""GAN Forge's GAN library: networks, objectives, training recipes and the engine.
+
+Plain PyTorch, no Kedro. Families register themselves by name (``ganforge.gan.families``);
+:func:`train` runs any registered variant on a ``model_input`` dict (uint8 images N×C×H×W,
+labels, normalization recipe, fingerprint).
+"""
+
+from ganforge.gan.config import check_config_against_data, deep_merge, resolve_experiment_config
+from ganforge.gan.engine import TrainingResult, require_labels_if_conditional, spec_for, train
+from ganforge.gan.families import load_all as _load_families
+from ganforge.gan.networks import ARCHITECTURES, build_discriminator, build_generator, model_spec
+from ganforge.gan.objectives import OBJECTIVES, build_objective
+from ganforge.gan.recipes import RECIPES
+from ganforge.gan.sampling import draw, sampling_weights
+from ganforge.gan.state import upgrade_checkpoint
+from ganforge.gan.variants import VARIANTS
+
+_load_families()
+
+__all__ = [
+    "ARCHITECTURES",
+    "OBJECTIVES",
+    "RECIPES",
+    "VARIANTS",
+    "TrainingResult",
+    "build_discriminator",
+    "build_generator",
+    "build_objective",
+    "check_config_against_data",
+    "deep_merge",
+    "draw",
+    "model_spec",
+    "require_labels_if_conditional",
+    "resolve_experiment_config",
+    "sampling_weights",
+    "spec_for",
+    "train",
+    "upgrade_checkpoint",
+]

@@ -1,0 +1,145 @@
+"""An experiment's training configuration: shared defaults merged with one variant's settings,
+checked in full before any training starts.
+
+The ``model:`` section is checked by the options class of its architecture and ``objective.loss``
+against the objective registry, so a new family's settings are validated like the built-in ones.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ganforge.errors import ConfigError
+from ganforge.gan.networks import ARCHITECTURES, INITIALIZERS, build_discriminator, contains_batch_norm, model_spec
+from ganforge.gan.objectives import OBJECTIVES
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ObjectiveConfig(_Strict):
+    loss: str = "bce"
+    clip_value: float | None = Field(None, gt=0)
+    gradient_penalty: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _constraints_fit_the_loss(self) -> ObjectiveConfig:
+        if self.loss == "wasserstein" and not (self.clip_value or self.gradient_penalty):
+            raise ValueError(
+                "a Wasserstein critic needs objective.clip_value (WGAN) or "
+                "objective.gradient_penalty (WGAN-GP)"
+            )
+        if self.loss != "wasserstein" and (self.clip_value or self.gradient_penalty):
+            raise ValueError("clip_value and gradient_penalty only apply to loss: wasserstein")
+        if self.clip_value and self.gradient_penalty:
+            raise ValueError(
+                "use objective.clip_value or objective.gradient_penalty, not both: clipping bounds "
+                "the critic's weights, which keeps its gradient norm away from the 1 the penalty asks for"
+            )
+        return self
+
+
+class OptimizerConfig(_Strict):
+    name: Literal["adam", "rmsprop"] = "adam"
+    lr_generator: float = Field(2e-4, gt=0)
+    lr_discriminator: float = Field(2e-4, gt=0)
+    betas: tuple[float, float] = (0.5, 0.999)
+
+
+class EmaConfig(_Strict):
+    enabled: bool = True
+    decay: float = Field(0.999, gt=0, lt=1)
+
+
+class TrainingConfig(_Strict):
+    device: str = "auto"
+    precision: Literal["fp32", "bf16"] = "fp32"
+    num_threads: int | None = Field(None, ge=1)
+    seed: int = 42
+    epochs: int = Field(10, ge=1)
+    batch_size: int = Field(64, ge=2)
+    n_critic: int = Field(1, ge=1)
+    ema: EmaConfig = EmaConfig()
+    resume: bool = True
+    resume_dir: str = "data/06_models/resume"
+    grid_size: int = Field(64, ge=1)
+    grid_rows: int = Field(8, ge=1)
+    log_every: int = Field(25, ge=1)
+    tensorboard: bool = False
+    tensorboard_dir: str = "data/08_reporting/tensorboard"
+    deterministic: bool = True
+
+
+class ExperimentConfig(_Strict):
+    name: str
+    description: str = ""
+    model: dict[str, Any] = {"architecture": "dcgan"}
+    objective: ObjectiveConfig = ObjectiveConfig()
+    optimizer: OptimizerConfig = OptimizerConfig()
+    training: TrainingConfig = TrainingConfig()
+    # checked by the evaluation settings (ganforge.metrics.settings), kept here as given
+    evaluation: dict[str, Any] = {}
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _problems(error: ValidationError, prefix: str) -> str:
+    return "; ".join(f"{prefix}.{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
+                     for issue in error.errors())
+
+
+def _validated(schema: type[BaseModel], value: Any, prefix: str, name: str) -> dict[str, Any]:
+    try:
+        return schema.model_validate(value).model_dump(mode="json")
+    except ValidationError as error:
+        raise ConfigError(
+            f"Invalid configuration for variant '{name}': {_problems(error, prefix)}. "
+            f"Fix conf/base/parameters_{name}.yml (or parameters_training.yml for shared defaults)."
+        ) from None
+
+
+def resolve_experiment_config(training_defaults: dict[str, Any], variant: dict[str, Any]) -> dict[str, Any]:
+    """Merge the shared ``training_defaults`` under the variant's own ``training`` section and
+    validate it all.
+
+    Raises:
+        ConfigError: naming every bad key with its location, e.g. ``wgan.training.n_critic``.
+    """
+    name = (variant or {}).get("name", "<unnamed>")
+    merged = dict(variant or {})
+    merged["training"] = deep_merge(training_defaults or {}, (variant or {}).get("training", {}))
+    config = _validated(ExperimentConfig, merged, name, name)
+    architecture = config["model"].get("architecture", "dcgan")
+    options = ARCHITECTURES[architecture].options
+    config["model"] = _validated(options, {**config["model"], "architecture": architecture}, f"{name}.model", name)
+    INITIALIZERS[config["model"]["init"]]
+    OBJECTIVES[config["objective"]["loss"]]
+    return config
+
+
+def check_config_against_data(config: dict[str, Any], channels: int, image_size: int, num_classes: int) -> None:
+    """What the configuration alone cannot tell: can the networks be built for this data, and
+    do the objective and the discriminator go together."""
+    ARCHITECTURES[config["model"]["architecture"]].check_image_size(image_size)
+    if config["objective"].get("gradient_penalty"):
+        with torch.device("meta"):  # shapes only: no memory, no random numbers
+            critic = build_discriminator(model_spec(config["model"], channels, image_size, num_classes))
+        if contains_batch_norm(critic):
+            raise ConfigError(
+                f"Variant '{config['name']}' puts a gradient penalty on a critic with BatchNorm: the "
+                "penalty is a per-sample gradient norm, and BatchNorm makes each sample's score depend "
+                "on the rest of the batch. Set model.discriminator_norm: layer (or none)."
+            )

@@ -1,0 +1,50 @@
+"""Exponential moving average of a network's weights (Karras et al. 2018; Yazıcı et al. 2019)."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+
+class ExponentialMovingAverage:
+    """A frozen copy of ``network`` whose parameters and floating-point buffers follow the live
+    ones as an exponential moving average.
+
+    Buffers such as BatchNorm's running mean and variance are averaged with the same decay as the
+    weights: they describe the activations of the averaged network, and copying the live
+    network's statistics onto averaged weights would pair two different networks. Integer
+    buffers (``num_batches_tracked``) are copied.
+
+    The decay ramps up as min(decay, (1 + t) / (10 + t)) so that short runs and variants with few
+    generator steps (n_critic = 5) are not dominated by the random initialization.
+    """
+
+    def __init__(self, network: nn.Module, decay: float) -> None:
+        self.model = copy.deepcopy(network).eval().requires_grad_(False)
+        self.decay = decay
+        self.updates = 0
+        self._averaged = list(self.model.parameters())
+        self._averaged_buffers = [b for b in self.model.buffers() if b.is_floating_point()]
+        self._copied_buffers = [b for b in self.model.buffers() if not b.is_floating_point()]
+
+    @torch.no_grad()
+    def update(self, network: nn.Module) -> None:
+        self.updates += 1
+        weight = 1.0 - min(self.decay, (1 + self.updates) / (10 + self.updates))
+        # one fused multi-tensor op each instead of a Python loop over tensors
+        torch._foreach_lerp_(self._averaged, list(network.parameters()), weight)
+        live_buffers = list(network.buffers())
+        if self._averaged_buffers:
+            torch._foreach_lerp_(self._averaged_buffers, [b for b in live_buffers if b.is_floating_point()], weight)
+        for averaged, live in zip(self._copied_buffers, [b for b in live_buffers if not b.is_floating_point()],
+                                  strict=True):
+            averaged.copy_(live)
+
+    def state_dict(self) -> dict:
+        return {"model": self.model.state_dict(), "updates": self.updates}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.updates = int(state["updates"])

@@ -1,0 +1,339 @@
+"""The one training loop every family runs.
+
+A :class:`~ganforge.gan.recipes.Recipe` says what the networks are and what a step does; the
+engine does the rest: the data on the device and its seeded per-epoch order, the step loop, EMA,
+the progress bar and log lines, TensorBoard, the NaN guard, and a resume state holding every
+network and optimizer the recipe declares. Step scalars are collected on the device and read
+back every ``log_every`` steps, so the loop does not synchronize with the host on every step.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from ganforge.errors import ConfigError, TrainingDivergedError
+from ganforge.gan.data import InMemoryBatches
+from ganforge.gan.ema import ExponentialMovingAverage
+from ganforge.gan.networks import model_spec
+from ganforge.gan.recipes import RECIPES, Recipe, StepContext
+from ganforge.gan.resume import ResumeFile, resume_key
+from ganforge.gan.state import CHECKPOINT_FORMAT, TrainingState, load_weights, upgrade_checkpoint
+from ganforge.gan.variants import recipe_of
+from ganforge.images import to_uint8
+from ganforge.utils import content_digest, resolve_device
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainingResult:
+    checkpoint: dict[str, Any]
+    history: list[dict[str, float]]
+    epoch_samples: dict[int, torch.Tensor]
+    snapshots: dict[int, dict[str, Any]]
+    device: str
+    resumed_from_epoch: int
+
+
+def require_labels_if_conditional(config: dict[str, Any], model_input: dict[str, Any]) -> None:
+    """A conditional variant (cGAN) cannot train on data without class labels."""
+    labeled = model_input.get("labels") is not None and int(model_input.get("num_classes") or 0) >= 2
+    if config["model"].get("conditional") and not labeled:
+        raise ConfigError(
+            f"Variant '{config['name']}' is conditional (model.conditional: true) but the data "
+            f"source '{model_input.get('source')}' has no class labels. Use labeled data (class "
+            "subfolders for image_folder) or an unconditional variant."
+        )
+
+
+def spec_for(config: dict[str, Any], model_input: dict[str, Any]) -> dict[str, Any]:
+    images = model_input["images"]
+    return model_spec(config["model"], images.shape[1], images.shape[2], int(model_input.get("num_classes") or 0))
+
+
+def _new_state(config: dict[str, Any], spec: dict[str, Any], device: torch.device) -> TrainingState:
+    training = config["training"]
+    torch.manual_seed(training["seed"])
+    recipe: Recipe = RECIPES[recipe_of(config["name"])](config, spec)
+    networks = {name: network.to(device) for name, network in recipe.build_networks().items()}
+    recipe.bind(networks)
+    ema = {}
+    if training["ema"]["enabled"]:
+        ema = {name: ExponentialMovingAverage(networks[name], training["ema"]["decay"]) for name in recipe.ema_networks}
+    return TrainingState(
+        recipe=recipe,
+        networks=networks,
+        optimizers=recipe.build_optimizers(networks),
+        ema=ema,
+        data_rng=torch.Generator().manual_seed(training["seed"]),
+        noise_rng=torch.Generator(device=device).manual_seed(training["seed"] + 2),
+        sample_with_ema=bool(config.get("evaluation", {}).get("use_ema", True)),
+    )
+
+
+def train(
+    model_input: dict[str, Any],
+    config: dict[str, Any],
+    *,
+    warm_start: dict[str, Any] | None = None,
+    on_epoch_end: Callable[[TrainingState], None] | None = None,
+) -> TrainingResult:
+    """Train the configured variant on ``model_input`` and return its checkpoint and history.
+
+    ``warm_start`` is an earlier checkpoint of the same networks (e.g. the champion): training
+    starts from its weights and EMA; optimizers start fresh. ``on_epoch_end`` is called after
+    each epoch's state is safely written (tests use it to interrupt a run).
+    """
+    training = config["training"]
+    device = resolve_device(training["device"])
+    require_labels_if_conditional(config, model_input)
+    if model_input["images"].shape[0] < training["batch_size"]:
+        raise ConfigError(
+            f"training.batch_size ({training['batch_size']}) is larger than the data set "
+            f"({model_input['images'].shape[0]} images). Lower the batch size or use more data (data.limit)."
+        )
+    spec = spec_for(config, model_input)
+    if training["num_threads"]:
+        # On a shared or oversubscribed CPU, fewer intra-op threads can be many times faster.
+        torch.set_num_threads(training["num_threads"])
+    if device.type == "cuda" and training["deterministic"]:
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+    state = _new_state(config, spec, device)
+
+    warm_start_digest = None
+    if warm_start:
+        warm_start = upgrade_checkpoint(warm_start)
+        _load_warm_start(state, warm_start, spec)
+        warm_start_digest = content_digest(warm_start["networks"])
+    key = resume_key(config, model_input["fingerprint"] + (warm_start_digest or ""))
+    resume = ResumeFile(training["resume_dir"], config["name"], key, training["resume"])
+    try:
+        resumed_from = _restore(state, resume, config)
+        _run_epochs(state, model_input, spec, config, device, resume, on_epoch_end)
+        checkpoint = {
+            "format": CHECKPOINT_FORMAT,
+            "variant": config["name"],
+            "recipe": recipe_of(config["name"]),
+            **state.state_dict(),
+            "model_spec": spec,
+            "config": config,
+            "normalization": model_input["normalization"],
+            "data_fingerprint": model_input["fingerprint"],
+            "class_names": list(model_input.get("class_names") or []),
+            "class_frequencies": _class_frequencies(model_input, spec),
+            "warm_start_digest": warm_start_digest,
+        }
+        resume.save({**state.state_dict(), **state.progress()}, finished=True)
+        return TrainingResult(checkpoint, state.history, state.epoch_samples, state.snapshots, str(device),
+                              resumed_from)
+    finally:
+        resume.release()
+
+
+def _class_frequencies(model_input: dict[str, Any], spec: dict[str, Any]) -> list[float]:
+    """The real data's class shares: conditional samples draw their labels from them."""
+    if not spec["num_classes"] or model_input.get("labels") is None:
+        return []
+    counts = torch.bincount(model_input["labels"].cpu(), minlength=spec["num_classes"]).double()
+    return (counts / counts.sum()).tolist()
+
+
+def _restore(state: TrainingState, resume: ResumeFile, config: dict[str, Any]) -> int:
+    """Continue from the saved state of this experiment, if there is one that fits; returns the
+    epoch training continues after."""
+    saved = resume.load()
+    if saved is None:
+        return 0
+    epochs = config["training"]["epochs"]
+    if saved["finished"] and saved["epoch"] >= epochs:
+        # The finished run's model is in the catalog; asking for it again (or for fewer epochs)
+        # means a new run of that length, not a copy of the old one.
+        logger.info("A finished run of '%s' reached epoch %d; training %d epochs from scratch.",
+                    config["name"], saved["epoch"], epochs)
+        return 0
+    if saved["epoch"] > epochs:
+        raise ConfigError(
+            f"The resume state of '{config['name']}' ({resume.path}) is at epoch {saved['epoch']}, past "
+            f"training.epochs = {epochs}. Set training.epochs to {saved['epoch']} or more to finish that "
+            "run, or training.resume: false to train from scratch."
+        )
+    state.load_state_dict(saved)
+    state.restore_progress(saved)
+    verb = "Continuing the finished run of" if saved["finished"] else "Resuming"
+    logger.info("%s '%s' after epoch %d from %s.", verb, config["name"], state.epoch, resume.path)
+    return state.epoch
+
+
+def _load_warm_start(state: TrainingState, checkpoint: dict[str, Any], spec: dict[str, Any]) -> None:
+    if checkpoint.get("model_spec") != spec:
+        raise ConfigError(
+            f"Cannot warm-start '{checkpoint.get('variant')}' from a checkpoint with a different model "
+            f"({checkpoint.get('model_spec')} vs {spec}). Set retrain.warm_start: scratch, or retrain "
+            "with the champion's model settings."
+        )
+    load_weights(state, checkpoint)
+    logger.info("Warm start from the checkpoint of epoch %d.", checkpoint["epoch"])
+
+
+@torch.no_grad()
+def _grid(state: TrainingState, inputs: dict[str, Any], recipe: dict) -> torch.Tensor:
+    network = state.sampling_network
+    was_training = network.training
+    network.eval()
+    images = to_uint8(state.recipe.generate(network, inputs), recipe).cpu()
+    network.train(was_training)
+    return images
+
+
+class _StepLog:
+    """The step scalars of one epoch, on the device, with a mask of which step logged what."""
+
+    def __init__(self, columns: tuple[str, ...], steps: int, device: torch.device) -> None:
+        self.columns = columns
+        self.values = torch.zeros(steps, len(columns), device=device)
+        self.logged = torch.zeros(steps, len(columns), dtype=torch.bool)
+
+    def record(self, index: int, logs: dict[str, torch.Tensor]) -> None:
+        for name, value in logs.items():
+            column = self.columns.index(name)
+            self.values[index, column] = value
+            self.logged[index, column] = True
+
+    def means(self, upto: int | None = None) -> dict[str, float]:
+        values = self.values[:upto].cpu()
+        logged = self.logged[:upto]
+        return {name: float(values[logged[:, c], c].mean()) if logged[:, c].any() else math.nan
+                for c, name in enumerate(self.columns)}
+
+
+def _run_epochs(
+    state: TrainingState,
+    model_input: dict[str, Any],
+    spec: dict[str, Any],
+    config: dict[str, Any],
+    device: torch.device,
+    resume: ResumeFile,
+    on_epoch_end: Callable[[TrainingState], None] | None,
+) -> None:
+    training, name, recipe = config["training"], config["name"], state.recipe
+    batches = InMemoryBatches(model_input, training["batch_size"], device, use_labels=spec["num_classes"] > 0)
+    normalization = model_input["normalization"]
+    grid_inputs = recipe.grid_inputs(training["grid_size"], training["seed"] + 1, device)
+    step = StepContext(state.optimizers, state.networks, state.ema, state.counters, state.noise_rng, device,
+                       bf16=training["precision"] == "bf16" and device.type == "cuda")
+    writer = _tensorboard_writer(config) if training["tensorboard"] else None
+    if state.epoch == 0 and not state.epoch_samples:
+        state.epoch_samples[0] = _grid(state, grid_inputs, normalization)
+
+    for epoch in range(state.epoch + 1, training["epochs"] + 1):
+        started = time.perf_counter()
+        recipe.on_epoch_start(epoch)
+        log = _StepLog(recipe.history_columns, batches.steps_per_epoch, device)
+        bar = tqdm(batches.epoch(state.data_rng), total=batches.steps_per_epoch, desc=f"{name} epoch {epoch}/"
+                   f"{training['epochs']}", unit="step", leave=False, disable=None, dynamic_ncols=True)
+        checked = 0
+        for index, batch in enumerate(bar):
+            step.logs = {}
+            recipe.train_step(batch, step)
+            state.step += 1
+            log.record(index, step.logs)
+            if (index + 1) % training["log_every"] == 0 or index + 1 == batches.steps_per_epoch:
+                _check_finite_logs(log, checked, index + 1, epoch, batches.steps_per_epoch, resume, name)
+                checked = index + 1
+                means = log.means(checked)
+                bar.set_postfix({**{k: f"{v:.3f}" for k, v in means.items() if not math.isnan(v)},
+                                 "img_s": f"{checked * batches.batch_size / (time.perf_counter() - started):.0f}"})
+        bar.close()
+        _check_finite_weights(state, epoch, resume, name)
+
+        seconds = time.perf_counter() - started
+        row = {"epoch": epoch, "step": state.step, **{f"{k}_steps": v for k, v in state.counters.items()},
+               **log.means(), "seconds": seconds,
+               "images_per_second": batches.steps_per_epoch * batches.batch_size / seconds}
+        state.epoch = epoch
+        state.history.append(row)
+        state.epoch_samples[epoch] = _grid(state, grid_inputs, normalization)
+        _snapshot_if_due(state, config, epoch)
+        logger.info("%s epoch %d/%d: %s, %.1f s, %.0f images/s", name, epoch, training["epochs"],
+                    ", ".join(f"{k} {v:.4f}" for k, v in log.means().items() if not math.isnan(v)),
+                    seconds, row["images_per_second"])
+        if writer is not None:
+            _write_tensorboard(writer, name, row, state.epoch_samples[epoch], recipe.history_columns)
+        resume.save({**state.state_dict(), **state.progress()})
+        if on_epoch_end is not None:
+            on_epoch_end(state)
+    if writer is not None:
+        writer.close()
+
+
+def _snapshot_if_due(state: TrainingState, config: dict[str, Any], epoch: int) -> None:
+    every = config.get("evaluation", {}).get("every_n_epochs", 0)
+    if every and (epoch % every == 0 or epoch == config["training"]["epochs"]):
+        state.snapshots[epoch] = {
+            "generator": {k: v.detach().cpu().clone() for k, v in state.sampling_network.state_dict().items()},
+            "train_seconds": sum(item["seconds"] for item in state.history),
+            "step": state.step,
+        }
+
+
+def _kept_state(resume: ResumeFile, epoch: int) -> str:
+    if resume.path.exists():
+        return f"The last good state (epoch {epoch - 1}) is kept in {resume.path}."
+    return "No epoch had completed, so there is no earlier state to keep."
+
+
+def _check_finite_logs(
+    log: _StepLog, start: int, stop: int, epoch: int, steps_per_epoch: int, resume: ResumeFile, name: str
+) -> None:
+    window = log.values[start:stop].cpu()
+    bad = ~torch.isfinite(window)
+    if not bad.any():
+        return
+    row, column = (int(i) for i in bad.nonzero()[0])
+    step_in_epoch = start + row + 1
+    raise TrainingDivergedError(
+        f"Training of '{name}' diverged: {log.columns[column].replace('_', ' ')} became "
+        f"{float(window[row, column])} at epoch {epoch}, step {step_in_epoch} of {steps_per_epoch} "
+        f"(global step {(epoch - 1) * steps_per_epoch + step_in_epoch}). {_kept_state(resume, epoch)} Lower the "
+        f"learning rates in parameters_{name}.yml or check the data, then run again."
+    )
+
+
+def _check_finite_weights(state: TrainingState, epoch: int, resume: ResumeFile, name: str) -> None:
+    """Finite losses do not prove finite weights (the last step's update is never scored), so the
+    weights are checked before an epoch's state is saved as good."""
+    averages = {f"{network} (EMA)": average.model for network, average in state.ema.items()}
+    for network_name, network in {**state.networks, **averages}.items():
+        tensors = [*network.parameters(), *(b for b in network.buffers() if b.is_floating_point())]
+        if tensors and not bool(torch.stack([t.isfinite().all() for t in tensors]).all()):
+            raise TrainingDivergedError(
+                f"Training of '{name}' diverged: the {network_name} has non-finite weights after epoch "
+                f"{epoch}. {_kept_state(resume, epoch)} Lower the learning rates in parameters_{name}.yml "
+                "or check the data, then run again."
+            )
+
+
+def _tensorboard_writer(config: dict[str, Any]):
+    from torch.utils.tensorboard import SummaryWriter
+
+    directory = Path(config["training"]["tensorboard_dir"]) / config["name"] / time.strftime("%Y%m%d-%H%M%S")
+    logger.info("Writing TensorBoard scalars and grids to %s", directory)
+    return SummaryWriter(log_dir=str(directory))
+
+
+def _write_tensorboard(writer, name: str, row: dict[str, Any], grid: torch.Tensor, columns: tuple[str, ...]) -> None:
+    for key in (*columns, "images_per_second"):
+        if not math.isnan(row[key]):
+            writer.add_scalar(f"{name}/{key}", row[key], row["epoch"])
+    writer.add_images(f"{name}/samples", grid, row["epoch"])
+    writer.flush()

@@ -1,0 +1,111 @@
+"""Generators and discriminators, registered by architecture name.
+
+An architecture is two builders, ``spec → generator`` and ``spec → discriminator``, plus the
+options its ``model:`` section accepts. The spec (:func:`model_spec`) is plain data saved with
+every checkpoint, so any checkpoint rebuilds its own networks.
+
+Conditioning is shared by every architecture that uses these wrappers: the generator sees the
+class embedding concatenated to z (Mirza & Osindero 2014); the discriminator adds a projection
+term ⟨embed(y), φ(x)⟩ to its score (Miyato & Koyama 2018).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+from torch import nn
+
+from ganforge.registry import Registry
+
+
+class ModelOptions(BaseModel):
+    """The ``model:`` keys every architecture understands; architectures add their own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    architecture: str
+    latent_dim: int = Field(100, ge=1)
+    conditional: bool = False
+    embedding_dim: int = Field(16, ge=1)
+    init: str = "default"
+
+
+@dataclass(frozen=True)
+class Architecture:
+    options: type[ModelOptions]
+    build_generator: Callable[[dict[str, Any]], nn.Module]
+    build_discriminator: Callable[[dict[str, Any]], nn.Module]
+    #: raises ConfigError when the architecture cannot build images of this size
+    check_image_size: Callable[[int], None] = lambda size: None
+
+
+ARCHITECTURES: Registry[Architecture] = Registry("architecture", "model.architecture")
+INITIALIZERS: Registry[Callable[[nn.Module], None]] = Registry("initialization", "model.init")
+INITIALIZERS.register("default", lambda module: None)  # PyTorch's own per-layer defaults
+
+
+def model_spec(model: dict[str, Any], channels: int, image_size: int, num_classes: int) -> dict[str, Any]:
+    """Everything needed to rebuild the networks (plain data, saved in every checkpoint)."""
+    spec = {key: (list(value) if isinstance(value, tuple) else value) for key, value in model.items()}
+    spec.pop("conditional")
+    spec.update(channels=channels, image_size=image_size,
+                num_classes=num_classes if model["conditional"] else 0)
+    return spec
+
+
+def build_generator(spec: dict[str, Any]) -> nn.Module:
+    return ARCHITECTURES[spec["architecture"]].build_generator(spec)
+
+
+def build_discriminator(spec: dict[str, Any]) -> nn.Module:
+    return ARCHITECTURES[spec["architecture"]].build_discriminator(spec)
+
+
+class Generator(nn.Module):
+    """z (and optionally a class label) → image in [-1, 1], around an architecture's body."""
+
+    def __init__(self, spec: dict[str, Any], body: Callable[[int], nn.Module]) -> None:
+        super().__init__()
+        self.image_shape = (spec["channels"], spec["image_size"], spec["image_size"])
+        classes, embedding = spec["num_classes"], spec["embedding_dim"]
+        # Built before the body: parameter creation order fixes the seeded initialization.
+        self.label_embedding = nn.Embedding(classes, embedding) if classes else None
+        self.net = body(spec["latent_dim"] + (embedding if classes else 0))
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if self.label_embedding is not None:
+            z = torch.cat([z, self.label_embedding(labels)], dim=1)
+        return self.net(z).view(z.shape[0], *self.image_shape)
+
+
+class Discriminator(nn.Module):
+    """Image (and optionally a class label) → one unbounded score per image (no sigmoid: BCE
+    objectives take logits, Wasserstein critics the raw score)."""
+
+    def __init__(self, features: nn.Module, feature_dim: int, num_classes: int) -> None:
+        super().__init__()
+        self.features = features
+        self.score = nn.Linear(feature_dim, 1)
+        self.label_projection = nn.Embedding(num_classes, feature_dim) if num_classes else None
+        if self.label_projection is not None:
+            # nn.Embedding starts at N(0, 1), which makes ⟨embed(y), φ(x)⟩ about √feature_dim
+            # times the unconditional logit; start it on the scale of the score layer instead.
+            bound = 1.0 / math.sqrt(feature_dim)
+            nn.init.uniform_(self.label_projection.weight, -bound, bound)
+
+    def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        features = self.features(images)
+        score = self.score(features).squeeze(1)
+        if self.label_projection is not None:
+            score = score + (self.label_projection(labels) * features).sum(dim=1)
+        return score
+
+
+def contains_batch_norm(module: nn.Module) -> bool:
+    """BatchNorm couples the samples of a batch (a per-sample gradient penalty assumes it does not)."""
+    return any(isinstance(layer, nn.modules.batchnorm._BatchNorm) for layer in module.modules())

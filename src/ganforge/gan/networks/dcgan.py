@@ -1,0 +1,121 @@
+"""Deep convolutional networks, as in Radford et al. 2016 (``model.architecture: dcgan``).
+
+They adapt to the data's resolution and channel count: any square size s·2ⁿ with 3 ≤ s ≤ 7
+(28×28×1, 32×32×3, 64×64×3, 96×96×3, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+from torch import nn
+
+from ganforge.errors import ConfigError
+from ganforge.gan.networks import (
+    ARCHITECTURES,
+    INITIALIZERS,
+    Architecture,
+    Discriminator,
+    Generator,
+    ModelOptions,
+)
+
+MIN_START_SIZE = 3
+MAX_START_SIZE = 7
+
+
+class DcganOptions(ModelOptions):
+    base_channels: int = Field(64, ge=1)
+    discriminator_norm: Literal["batch", "layer", "none"] = "batch"
+
+
+def conv_layout(image_size: int) -> tuple[int, int]:
+    """(start size, number of 2× upsamplings) so that start · 2ⁿ == image_size.
+
+    28 → (7, 2), 32 → (4, 3), 64 → (4, 4), 96 → (6, 4).
+    """
+    size, doublings = image_size, 0
+    while size % 2 == 0 and size // 2 >= 4:
+        size //= 2
+        doublings += 1
+    if not (MIN_START_SIZE <= size <= MAX_START_SIZE) or doublings == 0:
+        raise ConfigError(
+            f"model.architecture 'dcgan' cannot build {image_size}×{image_size} images: it needs "
+            f"a size s·2ⁿ with {MIN_START_SIZE} ≤ s ≤ {MAX_START_SIZE} and n ≥ 1 (e.g. 28, 32, "
+            "48, 64, 96, 128). Set data.image_size to such a size or use model.architecture: mlp."
+        )
+    return size, doublings
+
+
+def normalization(kind: str, channels: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "layer":
+        # GroupNorm with one group normalizes each sample on its own, which a gradient penalty
+        # needs (BatchNorm couples the samples of a batch).
+        return nn.GroupNorm(1, channels)
+    return nn.Identity()
+
+
+@INITIALIZERS.register("dcgan")
+def dcgan_init_(module: nn.Module) -> None:
+    """N(0, 0.02) weights for (transposed) convolutions and linear layers, N(1, 0.02) for norms."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
+            nn.init.normal_(layer.weight, 0.0, 0.02)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+        elif isinstance(layer, nn.BatchNorm2d | nn.BatchNorm1d | nn.GroupNorm):
+            nn.init.normal_(layer.weight, 1.0, 0.02)
+            nn.init.zeros_(layer.bias)
+
+
+def generator_body(input_dim: int, channels: int, image_size: int, base: int) -> nn.Sequential:
+    start, doublings = conv_layout(image_size)
+    widths = [base * 2 ** (doublings - 1 - i) for i in range(doublings)]  # e.g. 256,128,64
+    layers: list[nn.Module] = [
+        nn.Linear(input_dim, widths[0] * start * start, bias=False),
+        nn.Unflatten(1, (widths[0], start, start)),
+        nn.BatchNorm2d(widths[0]),
+        nn.ReLU(inplace=True),
+    ]
+    for current, following in zip(widths, widths[1:], strict=False):
+        layers += [
+            nn.ConvTranspose2d(current, following, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(following),
+            nn.ReLU(inplace=True),
+        ]
+    layers += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), nn.Tanh()]
+    return nn.Sequential(*layers)
+
+
+def discriminator_features(channels: int, image_size: int, base: int, norm: str) -> tuple[nn.Sequential, int]:
+    start, doublings = conv_layout(image_size)
+    widths = [base * 2**i for i in range(doublings)]  # e.g. 64,128,256
+    layers: list[nn.Module] = [
+        nn.Conv2d(channels, widths[0], 4, 2, 1),
+        nn.LeakyReLU(0.2, inplace=True),  # no normalization on the first layer (DCGAN)
+    ]
+    for current, following in zip(widths, widths[1:], strict=False):
+        layers += [
+            nn.Conv2d(current, following, 4, 2, 1, bias=norm == "none"),
+            normalization(norm, following),
+            nn.LeakyReLU(0.2, inplace=True),
+        ]
+    layers.append(nn.Flatten())
+    return nn.Sequential(*layers), widths[-1] * start * start
+
+
+def build_generator(spec: dict[str, Any]) -> Generator:
+    return Generator(spec, lambda input_dim: generator_body(
+        input_dim, spec["channels"], spec["image_size"], spec["base_channels"]))
+
+
+def build_discriminator(spec: dict[str, Any]) -> Discriminator:
+    features, width = discriminator_features(spec["channels"], spec["image_size"], spec["base_channels"],
+                                             spec["discriminator_norm"])
+    return Discriminator(features, width, spec["num_classes"])
+
+
+ARCHITECTURES.register("dcgan", Architecture(DcganOptions, build_generator, build_discriminator, conv_layout))

@@ -1,0 +1,125 @@
+"""Training recipes: what a family's networks are and what one training step does.
+
+The engine owns everything families share (data on the device, the loop, EMA, logging, NaN
+guard, checkpoints and resume). A recipe declares its networks and their optimizers, and writes
+its step as phases, each ending in ``step.optimize(network, loss)``, the way a one-file script
+would read; hooks (``on_epoch_start``, ``state_dict``) carry schedules such as resolution growth
+or a regularizer every N steps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganforge.gan.data import Batch
+from ganforge.gan.ema import ExponentialMovingAverage
+from ganforge.registry import Registry
+
+
+@dataclass
+class StepContext:
+    """What the engine lends a recipe for one step: the RNG for noise, mixed precision, and
+    ``optimize``, which steps one network's optimizer and keeps the counters and the EMA."""
+
+    optimizers: dict[str, torch.optim.Optimizer]
+    networks: dict[str, nn.Module]
+    ema: dict[str, ExponentialMovingAverage]
+    counters: dict[str, int]
+    noise_rng: torch.Generator
+    device: torch.device
+    bf16: bool = False
+    logs: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def optimize(self, name: str, loss: torch.Tensor) -> None:
+        optimizer = self.optimizers[name]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        self.counters[name] = self.counters.get(name, 0) + 1
+        if name in self.ema:
+            self.ema[name].update(self.networks[name])
+
+    def autocast(self, allowed: bool = True) -> contextlib.AbstractContextManager:
+        """bf16 autocast where configured, on CUDA, and where the recipe's loss allows it."""
+        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.bf16 and allowed)
+
+    def noise(self, count: int, dim: int) -> torch.Tensor:
+        return torch.randn(count, dim, generator=self.noise_rng, device=self.device)
+
+    def log(self, **values: torch.Tensor) -> None:
+        """Record this step's scalars (detached, on the device: read back only every log_every)."""
+        self.logs.update({key: value.detach() for key, value in values.items()})
+
+
+def build_optimizer(parameters: Iterator[nn.Parameter], settings: dict[str, Any], lr: float) -> torch.optim.Optimizer:
+    if settings["name"] == "adam":
+        return torch.optim.Adam(parameters, lr=lr, betas=tuple(settings["betas"]))
+    return torch.optim.RMSprop(parameters, lr=lr)
+
+
+class Recipe(ABC):
+    """Base class of a training recipe. Subclasses set ``history_columns`` and implement
+    :meth:`build_networks`, :meth:`build_optimizers` and :meth:`train_step`."""
+
+    #: the scalars a step may log, in the order of the training history
+    history_columns: tuple[str, ...] = ()
+    #: networks whose weights get an exponential moving average
+    ema_networks: tuple[str, ...] = ("generator",)
+    #: the network that makes images for grids and scores
+    sampling_network: str = "generator"
+
+    def __init__(self, config: dict[str, Any], spec: dict[str, Any]) -> None:
+        self.config = config
+        self.spec = spec
+
+    @abstractmethod
+    def build_networks(self) -> dict[str, nn.Module]:
+        """Every network, built in a fixed order (it fixes the seeded initialization)."""
+
+    @abstractmethod
+    def build_optimizers(self, networks: dict[str, nn.Module]) -> dict[str, torch.optim.Optimizer]:
+        """One optimizer per trained network, keyed by the network's name."""
+
+    @abstractmethod
+    def train_step(self, batch: Batch, step: StepContext) -> None:
+        """One batch: the recipe's phases, each ending in ``step.optimize``; scalars via ``step.log``."""
+
+    def bind(self, networks: dict[str, nn.Module]) -> None:
+        """Called once the networks exist (and are on the device)."""
+        self.networks = networks
+
+    def on_epoch_start(self, epoch: int) -> None:
+        """Schedules (resolution growth, fade-in) hook in here."""
+        return None
+
+    def state_dict(self) -> dict[str, Any]:
+        """Schedule state that must survive a resume."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        return None
+
+    def grid_inputs(self, count: int, seed: int, device: torch.device) -> dict[str, torch.Tensor | None]:
+        """The fixed inputs of every epoch's grid, from their own seeded generator."""
+        generator = torch.Generator().manual_seed(seed)
+        noise = torch.randn(count, self.spec["latent_dim"], generator=generator).to(device)
+        labels = None
+        if self.spec.get("num_classes"):
+            per_class = math.ceil(count / self.spec["num_classes"])
+            labels = torch.arange(self.spec["num_classes"]).repeat_interleave(per_class)[:count].to(device)
+        return {"noise": noise, "labels": labels}
+
+    def generate(self, network: nn.Module, inputs: dict[str, torch.Tensor | None]) -> torch.Tensor:
+        """Images (in the training range) from the sampling network."""
+        return network(inputs["noise"], inputs["labels"])
+
+
+RECIPES: Registry[Callable[[dict[str, Any], dict[str, Any]], Recipe]] = Registry("training recipe", "recipe")

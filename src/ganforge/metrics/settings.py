@@ -1,0 +1,67 @@
+"""The ``evaluation:`` settings, checked once: shared defaults merged with a variant's overrides."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ganforge.errors import ConfigError
+
+#: the backbones a score can be computed with (see ganforge.metrics.backbones.choose_backbone)
+BACKBONE_KINDS = ("auto", "inception", "classifier", "rotation", "none")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ClassifierBackboneConfig(_Strict):
+    epochs: int = Field(4, ge=1)
+    batch_size: int = Field(128, ge=2)
+    lr: float = Field(1e-3, gt=0)
+    holdout_fraction: float = Field(0.1, gt=0, lt=1)
+    seed: int = 0
+    #: the rotation backbone trains on at most this many real images (×4 rotations)
+    max_images: int = Field(5000, ge=10)
+
+
+class EvaluationConfig(_Strict):
+    backbone: Literal[BACKBONE_KINDS] = "auto"  # type: ignore[valid-type]
+    inception_weights: str | None = None
+    #: "auto" tries pytorch-fid's download when the machine is online
+    download_inception: bool | Literal["auto"] = "auto"
+    n_samples: int = Field(2000, ge=2)
+    #: at least this many generated images for an Inception FID (2,048-d features: fewer bias it)
+    min_inception_samples: int = Field(10000, ge=2)
+    n_real: int | None = Field(None, ge=2)
+    batch_size: int = Field(100, ge=1)
+    use_ema: bool = True
+    every_n_epochs: int = Field(0, ge=0)
+    kid_subsets: int = Field(100, ge=1)
+    kid_subset_size: int = Field(1000, ge=2)
+    precision_recall_k: int = Field(3, ge=1)
+    device: str = "auto"
+    seed: int = 1234
+    classifier: ClassifierBackboneConfig = ClassifierBackboneConfig()
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) \
+            else copy.deepcopy(value)
+    return merged
+
+
+def resolve_evaluation_config(defaults: dict[str, Any], overrides: dict[str, Any] | None = None,
+                              where: str = "evaluation") -> dict[str, Any]:
+    """``defaults`` (parameters_evaluation.yml) under a variant's own ``evaluation:`` section."""
+    try:
+        return EvaluationConfig.model_validate(_merge(defaults or {}, overrides or {})).model_dump(mode="json")
+    except ValidationError as error:
+        problems = "; ".join(f"{where}.{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
+                             for issue in error.errors())
+        raise ConfigError(f"Invalid evaluation parameters: {problems}. Fix conf/base/parameters_evaluation.yml "
+                          "or the variant's evaluation: section.") from None
