@@ -9,7 +9,7 @@ as the data pipeline stores them (uint8 N×1×28×28, int64 labels, ``normalizat
 
 For each variant, back to back (the order rotates each repeat so load drift hits all alike):
 
-* ``ours``      — ``ganforge.pipelines.training.engine.train_gan`` with the variant's real default
+* ``ours``      — ``ganforge.gan.train`` with the variant's real default
   config (parameters_<variant>.yml + parameters_training.yml + parameters_evaluation.yml via
   ``resolve_experiment_config``), device cpu, resume off, a temporary resume_dir, ``--epochs``.
   Images/s come from the returned history (``images_per_second``); epoch 1 is warm-up.
@@ -41,21 +41,14 @@ from typing import Any
 import numpy as np
 import torch
 import yaml
-from ganforge.pipelines.training.config import resolve_experiment_config
-from ganforge.pipelines.training.engine import (
-    _optimizer,
-    build_discriminator,
-    build_generator,
-    model_spec,
-    train_gan,
-)
-from ganforge.pipelines.training.models import dcgan_init_
-from ganforge.pipelines.training.objectives import build_objective
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
+from ganforge.gan import RECIPES, build_objective, resolve_experiment_config, spec_for
+from ganforge.gan import train as train_gan
 from ganforge.images import normalization_recipe
+from ganforge.metrics import resolve_evaluation_config
 
 PROJECT = Path(__file__).resolve().parents[1]
 CONF = PROJECT / "conf" / "base"
@@ -101,7 +94,8 @@ def variant_config(variant: str, epochs: int, resume_dir: str) -> dict[str, Any]
     training_defaults = _yaml("parameters_training.yml")["training_defaults"]
     evaluation = _yaml("parameters_evaluation.yml")["evaluation"]
     spec = _yaml(f"parameters_{variant}.yml")[variant]["variant"]
-    config = resolve_experiment_config(training_defaults, spec, evaluation)
+    config = resolve_experiment_config(training_defaults, spec)
+    config["evaluation"] = resolve_evaluation_config(evaluation, spec.get("evaluation"))
     config["training"].update(
         device="cpu", resume=False, resume_dir=resume_dir, epochs=epochs, tensorboard=False
     )
@@ -110,22 +104,14 @@ def variant_config(variant: str, epochs: int, resume_dir: str) -> dict[str, Any]
 
 def _networks(config: dict[str, Any], model_input: dict[str, Any]):
     """Identical networks, initialization, optimizers and objective to the engine's."""
-    images = model_input["images"]
-    spec = model_spec(config, images.shape[1], images.shape[2], model_input["num_classes"])
+    spec = spec_for(config, model_input)
     torch.manual_seed(config["training"]["seed"])
-    generator, discriminator = build_generator(spec), build_discriminator(spec)
-    if config["model"]["init"] == "dcgan":
-        dcgan_init_(generator)
-        dcgan_init_(discriminator)
-    optimizer = config["optimizer"]
-    opt_g = _optimizer(generator.parameters(), optimizer, optimizer["lr_generator"])
-    opt_d = _optimizer(discriminator.parameters(), optimizer, optimizer["lr_discriminator"])
-    objective = build_objective(
-        config["objective"]["loss"],
-        config["objective"]["clip_value"],
-        config["objective"]["gradient_penalty"],
-    )
-    return spec, generator, discriminator, opt_g, opt_d, objective
+    recipe = RECIPES["adversarial"](config, spec)
+    networks = recipe.build_networks()
+    optimizers = recipe.build_optimizers(networks)
+    generator, discriminator = networks["generator"], networks["discriminator"]
+    return spec, generator, discriminator, optimizers["generator"], optimizers["discriminator"], \
+        build_objective(config["objective"])
 
 
 # ----------------------------------------------------------------------------- the three loops

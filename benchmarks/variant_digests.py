@@ -18,44 +18,29 @@ import sys
 import tempfile
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import torch  # noqa: E402
+
+from ganforge.gan import resolve_experiment_config, train  # noqa: E402
+from ganforge.utils import content_digest  # noqa: E402
 from tests.training.conftest import TINY_DEFAULTS, VARIANT_SNIPPETS, make_model_input  # noqa: E402
 
-try:  # the library layout
-    from ganforge.gan import resolve_experiment_config, train  # noqa: E402
-    from ganforge.utils import content_digest  # noqa: E402
 
-    def run(model_input, config):
-        result = train(model_input, config)
-        checkpoint = result.checkpoint
-        return {
-            "generator": checkpoint["networks"]["generator"],
-            "discriminator": checkpoint["networks"]["discriminator"],
-            "ema_generator": checkpoint["ema"].get("generator"),
-            "optimizer_generator": checkpoint["optimizers"]["generator"],
-            "optimizer_discriminator": checkpoint["optimizers"]["discriminator"],
-            "counters": [checkpoint["epoch"], checkpoint["step"], checkpoint["counters"]["generator"]],
-        }, result.history
-except ImportError:  # the layout before the move
-    from ganforge.pipelines.training.config import resolve_experiment_config  # noqa: E402
-    from ganforge.pipelines.training.engine import train_gan  # noqa: E402
+def run(model_input: dict, config: dict) -> tuple[dict, list[dict]]:
+    """The parts of a checkpoint that training produced, by the names the digests were first
+    recorded under (before the move, the checkpoint held them at its top level)."""
+    result = train(model_input, config)
+    checkpoint = result.checkpoint
+    return {
+        "generator": checkpoint["networks"]["generator"],
+        "discriminator": checkpoint["networks"]["discriminator"],
+        "ema_generator": checkpoint["ema"].get("generator"),
+        "optimizer_generator": checkpoint["optimizers"]["generator"],
+        "optimizer_discriminator": checkpoint["optimizers"]["discriminator"],
+        "counters": [checkpoint["epoch"], checkpoint["step"], checkpoint["counters"]["generator"]],
+    }, result.history
 
-    from ganforge.utils import content_digest  # noqa: E402
-
-    def run(model_input, config):
-        result = train_gan(model_input, config)
-        checkpoint = result.checkpoint
-        return {
-            "generator": checkpoint["generator"],
-            "discriminator": checkpoint["discriminator"],
-            "ema_generator": checkpoint["ema_generator"],
-            "optimizer_generator": checkpoint["optimizer_generator"],
-            "optimizer_discriminator": checkpoint["optimizer_discriminator"],
-            "counters": [checkpoint["epoch"], checkpoint["step"], checkpoint["generator_steps"]],
-        }, result.history
 
 LOSS_COLUMNS = ("discriminator_loss", "generator_loss", "wasserstein_estimate")
 

@@ -22,6 +22,9 @@ class GanForgeHooks:
     def after_context_created(self, context) -> None:  # noqa: ANN001 - KedroContext
         self._data_parameters = context.params.get("data")
         _install_short_error_hook()
+        node_logger = logging.getLogger("kedro.pipeline.node")
+        if not any(isinstance(existing, _UserErrorsOnce) for existing in node_logger.filters):
+            node_logger.addFilter(_UserErrorsOnce())
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:  # noqa: ANN001
@@ -37,12 +40,19 @@ class GanForgeHooks:
             "data_parameters": self._data_parameters,
         }
 
-    @hook_impl
-    def on_node_error(self, error: Exception, node) -> None:  # noqa: ANN001 - Kedro's Node
+
+
+class _UserErrorsOnce(logging.Filter):
+    """Drops Kedro's "Node ... failed with error" record when the error is one the user can fix:
+    the excepthook below prints it once, as one line, at the end of the run."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
         from ganforge.errors import GanForgeError
 
-        if isinstance(error, GanForgeError):
-            logger.error("GAN Forge stopped in node '%s': %s", node.name, error)
+        error = sys.exc_info()[1]  # Kedro logs from inside its except block
+        while error is not None and not isinstance(error, GanForgeError):
+            error = error.__cause__ or error.__context__
+        return error is None
 
 
 def _install_short_error_hook() -> None:

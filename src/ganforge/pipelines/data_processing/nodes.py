@@ -20,7 +20,7 @@ from ganforge.utils import tensor_fingerprint
 
 from . import validation
 from .params import parse_data_params
-from .sources import SourceData, load_source
+from .sources import SourceData, check_source, load_source
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +115,7 @@ def _class_info(data: SourceData, configured: int | None) -> tuple[int, list[str
 
 def ingest_images(params: dict[str, Any]) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
     """Read ``data.source`` → (raw images in memory, manifest, source info)."""
+    check_source((params or {}).get("source", "mnist_builtin"))
     settings = parse_data_params(params)
     data = load_source(settings)
     num_classes, class_names = _class_info(data, settings.num_classes)

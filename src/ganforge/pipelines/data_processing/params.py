@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ganforge.errors import ConfigError
 
-SOURCES = ("mnist_builtin", "mnist", "fashion_mnist", "cifar10", "image_folder", "tensor_file")
 DEFAULT_RAW_PATH = "data/01_raw"
 
 
@@ -54,16 +53,11 @@ class DataParams(BaseModel):
 
 
 def parse_data_params(raw: dict[str, Any] | DataParams | None) -> DataParams:
-    """Check ``params:data``; unknown sources and bad values become one ConfigError each."""
+    """Check ``params:data``: bad values become one ConfigError (``data.source`` is checked
+    against the table of readers, ``sources.check_source``)."""
     if isinstance(raw, DataParams):
         return raw
     raw = dict(raw or {})
-    source = raw.get("source", "mnist_builtin")
-    if source not in SOURCES:
-        raise ConfigError(
-            f"data.source is '{source}', which is not a known source. "
-            f"Valid sources: {', '.join(SOURCES)}."
-        )
     try:
         return DataParams.model_validate(raw)
     except ValidationError as error:

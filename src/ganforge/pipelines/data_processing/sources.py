@@ -519,6 +519,14 @@ LOADERS = {
 }
 
 
+def check_source(source: str) -> None:
+    """The valid ``data.source`` values are the keys of :data:`LOADERS`, no second list."""
+    if source not in LOADERS:
+        raise ConfigError(f"data.source is '{source}', which is not a known source. "
+                          f"Valid sources: {', '.join(LOADERS)}.")
+
+
 def load_source(params: DataParams) -> SourceData:
-    """Dispatch on ``data.source`` (already checked by :func:`parse_data_params`)."""
+    """Dispatch on ``data.source``."""
+    check_source(params.source)
     return LOADERS[params.source](params)
