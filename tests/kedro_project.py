@@ -69,3 +69,16 @@ def latest(path: Path) -> Path:
     found = versions(path)
     assert found, f"no versions saved under {path}"
     return found[-1] / path.name
+
+
+def write_unlabeled_folder(folder: Path, count: int, size: int = 16) -> Path:
+    """``count`` random size×size RGB PNGs with no class folders (a user's own photos, in miniature)."""
+    import torch
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    generator = torch.Generator().manual_seed(0)
+    for index in range(count):
+        pixels = torch.randint(0, 255, (size, size, 3), generator=generator, dtype=torch.uint8).numpy()
+        Image.fromarray(pixels).save(folder / f"{index}.png")
+    return folder

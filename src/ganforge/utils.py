@@ -26,19 +26,6 @@ def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
         raise
 
 
-def tensor_fingerprint(*tensors: torch.Tensor | None, length: int = 16) -> str:
-    """A short content hash of tensors (dtype, shape and bytes), stable across runs and machines."""
-    digest = hashlib.sha256()
-    for tensor in tensors:
-        if tensor is None:
-            digest.update(b"none")
-            continue
-        tensor = tensor.detach().cpu().contiguous()
-        digest.update(f"{tensor.dtype}{tuple(tensor.shape)}".encode())
-        digest.update(tensor.numpy().tobytes())
-    return digest.hexdigest()[:length]
-
-
 def resolve_device(requested: str = "auto") -> torch.device:
     """``auto`` picks CUDA, then Apple MPS, then CPU; anything else is passed to ``torch.device``."""
     if requested == "auto":
@@ -57,7 +44,9 @@ def resolve_device(requested: str = "auto") -> torch.device:
 
 
 def content_digest(value: object, length: int = 16) -> str:
-    """A hash of nested plain data (dicts, lists, numbers, strings, tensors) by content.
+    """The project's one hashing helper: a hash of nested plain data (dicts, lists, numbers,
+    strings, tensors) by content, stable across runs and machines. Data fingerprints, checkpoint
+    and training digests, backbone fingerprints, cache and resume keys all use it.
 
     Unlike hashing ``torch.save`` bytes, it does not depend on storage sharing or dict insertion
     order, so a resumed run and an uninterrupted one with the same weights hash the same.

@@ -7,7 +7,7 @@ import torch
 
 from ganforge.images import to_training_range, to_uint8
 from ganforge.pipelines.data_processing import nodes
-from ganforge.utils import tensor_fingerprint
+from ganforge.utils import content_digest
 
 CONTRACT_KEYS = {
     "images",
@@ -33,7 +33,7 @@ def test_model_input_contract_from_builtin(make_params):
     )
     assert labels.dtype == torch.int64 and labels.shape == (64,)
     assert model_input["num_classes"] == 10 and len(model_input["class_names"]) == 10
-    assert model_input["fingerprint"] == tensor_fingerprint(images, labels)
+    assert model_input["fingerprint"] == content_digest([images, labels])
     assert (model_input["source"], model_input["image_size"], model_input["channels"]) == (
         "mnist_builtin",
         28,

@@ -16,7 +16,7 @@ from kedro.runner import SequentialRunner
 from ganforge.datasets import TorchDataset
 from ganforge.errors import DataValidationError
 from ganforge.pipelines.data_processing import create_pipeline
-from ganforge.utils import tensor_fingerprint
+from ganforge.utils import content_digest
 
 OUTPUTS = ("image_manifest", "data_validation_report", "data_validation_summary", "model_input")
 
@@ -63,9 +63,7 @@ def test_pipeline_end_to_end_then_failure_leaves_model_input_untouched(tmp_path,
     catalog = _run(tmp_path, make_params(limit=40))
     model_input = catalog.load("model_input")
     assert model_input["images"].shape == (40, 1, 28, 28)
-    assert model_input["fingerprint"] == tensor_fingerprint(
-        model_input["images"], model_input["labels"]
-    )
+    assert model_input["fingerprint"] == content_digest([model_input["images"], model_input["labels"]])
     # What the training side does: load the versioned file by its catalog path.
     reloaded = _latest_model_input(tmp_path)
     assert torch.equal(reloaded["images"], model_input["images"])

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 from PIL import Image
 
-from tests.kedro_project import VARIANTS, kedro, latest, make_project, tiny_params
+from tests.kedro_project import VARIANTS, kedro, latest, make_project, tiny_params, write_unlabeled_folder
 
 pytestmark = pytest.mark.e2e
 
@@ -18,12 +17,7 @@ pytestmark = pytest.mark.e2e
 def unlabeled_run(tmp_path_factory):
     """dcgan on a folder of 16×16 colour images with no class folders, offline."""
     root = tmp_path_factory.mktemp("first_steps")
-    folder = root / "faces"
-    folder.mkdir()
-    generator = torch.Generator().manual_seed(0)
-    for index in range(96):
-        pixels = torch.randint(0, 255, (16, 16, 3), generator=generator, dtype=torch.uint8).numpy()
-        Image.fromarray(pixels).save(folder / f"{index}.png")
+    folder = write_unlabeled_folder(root / "faces", 96)
     project = make_project(root / "project")
     params = tiny_params(("dcgan",), epochs=1, **{"data.source": "image_folder", "data.path": str(folder),
                                                  "data.image_size": 16, "data.channels": 3, "data.limit": "null",

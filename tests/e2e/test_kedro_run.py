@@ -14,7 +14,16 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.kedro_project import VARIANTS, kedro, kedro_env, latest, make_project, tiny_params, versions
+from tests.kedro_project import (
+    VARIANTS,
+    kedro,
+    kedro_env,
+    latest,
+    make_project,
+    tiny_params,
+    versions,
+    write_unlabeled_folder,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -147,12 +156,7 @@ def test_killed_training_resumes_from_last_completed_epoch(tmp_path):
 
 def test_conditional_variant_on_unlabeled_data_fails_before_training(tmp_path):
     project = make_project(tmp_path / "project")
-    folder = tmp_path / "faces"
-    folder.mkdir()
-    generator = torch.Generator().manual_seed(0)
-    for index in range(40):
-        pixels = torch.randint(0, 255, (16, 16, 3), generator=generator, dtype=torch.uint8).numpy()
-        Image.fromarray(pixels).save(folder / f"{index}.png")
+    folder = write_unlabeled_folder(tmp_path / "faces", 40)
     params = tiny_params(("cgan",), **{"data.source": "image_folder", "data.path": str(folder),
                                        "data.image_size": 16, "data.channels": 3, "data.limit": "null"})
     result = kedro(project, "run", "--pipeline=cgan", f"--params={params}", check=False)

@@ -7,7 +7,7 @@ import torch
 
 from ganforge.gan import resolve_experiment_config
 from ganforge.images import normalization_recipe
-from ganforge.utils import tensor_fingerprint
+from ganforge.utils import content_digest
 
 TINY_DEFAULTS = {
     "device": "cpu",
@@ -30,7 +30,7 @@ def make_model_input(count: int = 32, size: int = 16, channels: int = 1, classes
         "num_classes": classes,
         "class_names": [str(i) for i in range(classes)],
         "normalization": normalization_recipe(images),
-        "fingerprint": tensor_fingerprint(images, labels),
+        "fingerprint": content_digest([images, labels]),
         "source": "synthetic",
         "image_size": size,
         "channels": channels,

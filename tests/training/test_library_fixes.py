@@ -12,7 +12,6 @@ from ganforge.errors import ConfigError, TrainingDivergedError
 from ganforge.gan import VARIANTS, build_discriminator, resolve_experiment_config, train
 from ganforge.gan.config import check_config_against_data
 from ganforge.gan.ema import ExponentialMovingAverage
-from ganforge.gan.networks import Discriminator
 from ganforge.pipelines.training.nodes import training_digest
 
 from .conftest import VARIANT_SNIPPETS
@@ -126,16 +125,6 @@ def test_contradictory_critic_settings_are_rejected(snippet, message):
 def test_history_names_the_weighted_penalty(model_input, tiny_config):
     result = train(model_input, tiny_config(VARIANT_SNIPPETS["wgan_gp"], epochs=1, resume=False))
     assert "weighted_gradient_penalty" in result.history[0] and "gradient_penalty" not in result.history[0]
-
-
-def test_projection_starts_on_the_scale_of_the_unconditional_logit():
-    torch.manual_seed(0)
-    critic = Discriminator(nn.Flatten(), 256, num_classes=10)
-    features = torch.randn(512, 256)
-    labels = torch.randint(0, 10, (512,))
-    projection = (critic.label_projection(labels) * features).sum(dim=1)
-    logit = critic.score(features).squeeze(1)
-    assert projection.std() < 2 * logit.std()
 
 
 def test_every_registered_variant_has_a_parameters_file():

@@ -8,9 +8,7 @@ later continues it instead of starting over.
 from __future__ import annotations
 
 import copy
-import hashlib
 import io
-import json
 import logging
 import os
 from pathlib import Path
@@ -19,7 +17,7 @@ from typing import Any
 import torch
 from filelock import FileLock, Timeout
 
-from ganforge.utils import atomic_write_bytes
+from ganforge.utils import atomic_write_bytes, content_digest
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +35,7 @@ def resume_key(config: dict[str, Any], data_fingerprint: str) -> str:
         relevant["training"].pop(key, None)
     relevant.pop("description", None)
     relevant.pop("evaluation", None)
-    payload = json.dumps({"config": relevant, "data": data_fingerprint}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+    return content_digest({"config": relevant, "data": data_fingerprint}, length=12)
 
 
 class ResumeFile:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -15,21 +14,14 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ganforge.errors import ConfigError
-from ganforge.utils import resolve_device
+from ganforge.utils import content_digest, resolve_device
 
 logger = logging.getLogger(__name__)
 
 
 def state_dict_fingerprint(state_dict: Mapping[str, torch.Tensor], *extra: str) -> str:
-    """Short sha256 over parameter names, dtypes, shapes and bytes (independent of device)."""
-    digest = hashlib.sha256()
-    for part in extra:
-        digest.update(part.encode())
-    for key in sorted(state_dict):
-        tensor = state_dict[key].detach().cpu().contiguous()
-        digest.update(f"{key}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
-        digest.update(tensor.numpy().tobytes())
-    return digest.hexdigest()[:16]
+    """Short digest of parameter names, dtypes, shapes and values (independent of device)."""
+    return content_digest([list(extra), dict(state_dict)])
 
 
 def as_device(device: str | torch.device) -> torch.device:

@@ -11,7 +11,6 @@ term ⟨embed(y), φ(x)⟩ to its score (Miyato & Koyama 2018).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -92,11 +91,11 @@ class Discriminator(nn.Module):
         self.features = features
         self.score = nn.Linear(feature_dim, 1)
         self.label_projection = nn.Embedding(num_classes, feature_dim) if num_classes else None
-        if self.label_projection is not None:
-            # nn.Embedding starts at N(0, 1), which makes ⟨embed(y), φ(x)⟩ about √feature_dim
-            # times the unconditional logit; start it on the scale of the score layer instead.
-            bound = 1.0 / math.sqrt(feature_dim)
-            nn.init.uniform_(self.label_projection.weight, -bound, bound)
+        # The projection keeps nn.Embedding's N(0, 1) start, although ⟨embed(y), φ(x)⟩ then starts
+        # about √feature_dim times larger than the unconditional logit: on the default cgan run
+        # (60 epochs, 5,000 digits) the score layer's scale gave FD-classifier 49.7 with every
+        # class collapsed to one sample (recall 0.006), Xavier 12.3 (recall 0.33), N(0, 1) 6.5
+        # (recall 0.70). A strong fixed class direction is what teaches this small D the classes.
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         features = self.features(images)

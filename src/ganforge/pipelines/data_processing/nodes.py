@@ -16,7 +16,7 @@ import torch
 
 from ganforge.errors import ConfigError, DataValidationError
 from ganforge.images import normalization_recipe
-from ganforge.utils import tensor_fingerprint
+from ganforge.utils import content_digest
 
 from . import validation
 from .params import parse_data_params
@@ -207,7 +207,7 @@ def build_model_input(raw: dict[str, Any], gate: dict[str, Any]) -> dict[str, An
         "num_classes": int(raw["num_classes"]) if labels is not None else 0,
         "class_names": list(raw["class_names"]) if labels is not None else [],
         "normalization": normalization_recipe(images),
-        "fingerprint": tensor_fingerprint(images, labels),
+        "fingerprint": content_digest([images, labels]),
         "source": raw["source"],
         "image_size": int(images.shape[-1]),
         "channels": int(images.shape[1]),

@@ -9,8 +9,6 @@ memory, never via PNG files.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from typing import Any
@@ -40,6 +38,7 @@ from ganforge.metrics import (
 )
 from ganforge.metrics.classifier import ClassifierBackbone
 from ganforge.metrics.rotation import RotationBackbone
+from ganforge.utils import content_digest
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ def configure_evaluation(evaluation: dict[str, Any], variant: dict[str, Any]) ->
 
 
 def _cache_key(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return content_digest(list(parts))
 
 
 def _trained_backbone(
