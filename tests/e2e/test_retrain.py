@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -76,8 +77,14 @@ def test_two_runs_started_together_both_complete_and_keep_their_artifacts(tmp_pa
     params = tiny_params(("gan", "dcgan"), epochs=1)
     commands = [[sys.executable, "-m", "kedro", "run", f"--pipeline={name}", f"--params={params}"]
                 for name in ("dcgan", "dcgan", "gan")]
-    processes = [subprocess.Popen(command, cwd=project, env=kedro_env(), stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True) for command in commands]
+    processes = []
+    for command in commands:
+        # Kedro's run id (the save version of every artifact) is a millisecond timestamp: runs must
+        # not create their sessions in the same millisecond. Half a second apart they still
+        # overlap for their whole training.
+        processes.append(subprocess.Popen(command, cwd=project, env=kedro_env(), stdout=subprocess.PIPE,
+                                          stderr=subprocess.STDOUT, text=True))
+        time.sleep(0.5)
     outputs = [process.communicate(timeout=600)[0] for process in processes]
     assert [process.returncode for process in processes] == [0, 0, 0], "\n".join(output[-3000:] for output in outputs)
     assert len(versions(project / "data/06_models/dcgan/checkpoint.pt")) == 2
