@@ -114,6 +114,45 @@ def _as_label_tensor(labels: Any, count: int, num_classes: int) -> torch.Tensor:
     return tensor
 
 
+def _fit(
+    model: FeatureClassifier,
+    train_x: torch.Tensor,
+    train_y: torch.Tensor,
+    generator: torch.Generator,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    progress: bool,
+) -> tuple[float, int]:
+    """Adam on cross-entropy, a seeded permutation per epoch; returns the last loss and the last
+    epoch's count of correct training predictions."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    count = train_x.shape[0]
+    steps_per_epoch = math.ceil(count / batch_size)
+    last_loss, correct = float("nan"), 0
+    model.train()
+    arch = model.config["arch"]
+    with tqdm(total=epochs * steps_per_epoch, desc=f"classifier[{arch}]", disable=None if progress else True) as bar:
+        for epoch in range(epochs):
+            permutation = torch.randperm(count, generator=generator).to(train_x.device)
+            correct = 0
+            for step in range(steps_per_epoch):
+                index = permutation[step * batch_size : (step + 1) * batch_size]
+                logits = model(FeatureClassifier.prepare(train_x[index]))
+                loss = F.cross_entropy(logits, train_y[index])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                last_loss = float(loss.detach())
+                correct += int((logits.detach().argmax(1) == train_y[index]).sum())
+                bar.update(1)
+                bar.set_postfix(epoch=epoch + 1, loss=f"{last_loss:.4f}")
+            if not math.isfinite(last_loss):
+                raise ConfigError(f"Feature classifier loss became {last_loss}; lower the learning rate.")
+    return last_loss, correct
+
+
 def train_feature_classifier(
     images_uint8: torch.Tensor,
     labels: Any,
@@ -164,37 +203,12 @@ def train_feature_classifier(
         torch.manual_seed(seed)
         model = FeatureClassifier(arch, images_uint8.shape[1], num_classes, image_size)
     _channels_last(model).to(target)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-
     # Keep the data as one uint8 tensor on the device; batches are index slices (no workers).
     train_x = images_uint8[train_idx].to(target)
     train_y = label_tensor[train_idx].to(target)
-    steps_per_epoch = math.ceil(n_train / batch_size)
     started = time.perf_counter()
-    last_loss = float("nan")
-    correct = 0
-    model.train()
-    with tqdm(
-        total=epochs * steps_per_epoch, desc=f"classifier[{arch}]", disable=None if progress else True
-    ) as bar:
-        for epoch in range(epochs):
-            permutation = torch.randperm(n_train, generator=generator).to(target)
-            correct = 0
-            for step in range(steps_per_epoch):
-                index = permutation[step * batch_size : (step + 1) * batch_size]
-                logits = model(FeatureClassifier.prepare(train_x[index]))
-                loss = F.cross_entropy(logits, train_y[index])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                last_loss = float(loss.detach())
-                correct += int((logits.detach().argmax(1) == train_y[index]).sum())
-                bar.update(1)
-                bar.set_postfix(epoch=epoch + 1, loss=f"{last_loss:.4f}")
-            if not math.isfinite(last_loss):
-                raise ConfigError(
-                    f"Feature classifier loss became {last_loss}; lower the learning rate."
-                )
+    last_loss, correct = _fit(model, train_x, train_y, generator, epochs=epochs, batch_size=batch_size, lr=lr,
+                              progress=progress)
     model.eval()
     holdout_accuracy = (
         _accuracy(model, images_uint8[holdout_idx], label_tensor[holdout_idx], batch_size, target)
