@@ -5,7 +5,15 @@ from torch import nn
 from ganforge.errors import ConfigError
 from ganforge.gan.networks import build_discriminator, build_generator
 from ganforge.gan.networks.dcgan import conv_layout
-from ganforge.gan.objectives import MinimaxObjective, Objective, WassersteinObjective, gradient_penalty
+from ganforge.gan.objectives import (
+    HingeObjective,
+    MinimaxObjective,
+    Objective,
+    WassersteinObjective,
+    gradient_penalty,
+)
+
+from .conftest import VARIANT_SNIPPETS
 
 
 def spec(architecture="dcgan", channels=1, size=16, classes=0, **options):
@@ -48,7 +56,8 @@ def test_gradient_penalty_matches_hand_computation():
 def test_gradient_penalty_weight_is_applied():
     critic = QuadraticCritic(torch.ones(1, 2, 2))
     real, fake = torch.randn(3, 1, 2, 2), torch.randn(3, 1, 2, 2)
-    weighted = WassersteinObjective(gradient_penalty=10.0).penalty(critic, real, fake, None, torch.Generator().manual_seed(0))
+    objective = WassersteinObjective(gradient_penalty=10.0)
+    weighted = objective.penalty(critic, real, fake, None, torch.Generator().manual_seed(0))
     plain = gradient_penalty(critic, real, fake, None, torch.Generator().manual_seed(0))
     assert weighted.item() == pytest.approx(10 * plain.item())
 
@@ -89,3 +98,19 @@ def test_conditional_models_take_labels():
     critic = build_discriminator(spec(size=8, classes=3))
     labels = torch.tensor([0, 2])
     assert critic(generator(torch.randn(2, 8), labels), labels).shape == (2,)
+
+
+def test_hinge_losses_match_hand_computation():
+    real = torch.tensor([2.0, 0.5, -1.0])  # margins: 0, 0.5, 2  → mean 2.5 / 3
+    fake = torch.tensor([-3.0, 0.0, 1.5])  # margins: 0, 1, 2.5  → mean 3.5 / 3
+    objective = HingeObjective()
+    assert objective.discriminator_loss(real, fake).item() == pytest.approx(2.5 / 3 + 3.5 / 3)
+    assert objective.generator_loss(fake).item() == pytest.approx(-(-3.0 + 0.0 + 1.5) / 3)
+
+
+def test_hinge_is_a_registered_objective_any_variant_can_name(model_input, tiny_config):
+    from ganforge.gan import train
+
+    snippet = {**VARIANT_SNIPPETS["dcgan"], "objective": {"loss": "hinge"}}
+    result = train(model_input, tiny_config(snippet, epochs=1, resume=False))
+    assert torch.isfinite(torch.tensor(result.history[0]["discriminator_loss"]))

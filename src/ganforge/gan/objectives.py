@@ -94,6 +94,19 @@ class WassersteinObjective(Objective):
                 parameter.clamp_(-self.clip_value, self.clip_value)
 
 
+@dataclass
+class HingeObjective(Objective):
+    """Hinge loss (Lim & Ye 2017; Miyato et al. 2018, eq. 16–17): the discriminator is pushed to
+    scores ≥ 1 on real and ≤ −1 on fake images and stops learning from those it already gets
+    right by that margin; the generator raises the fake scores."""
+
+    def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+        return F.relu(1.0 - real_scores).mean() + F.relu(1.0 + fake_scores).mean()
+
+    def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
+        return -fake_scores.mean()
+
+
 def gradient_penalty(
     critic: nn.Module,
     real: torch.Tensor,
@@ -114,6 +127,7 @@ def gradient_penalty(
 OBJECTIVES: Registry[Callable[[dict[str, Any]], Objective]] = Registry("objective", "objective.loss")
 OBJECTIVES.register("bce", lambda settings: Objective())
 OBJECTIVES.register("minimax", lambda settings: MinimaxObjective())
+OBJECTIVES.register("hinge", lambda settings: HingeObjective())
 OBJECTIVES.register("wasserstein", lambda settings: WassersteinObjective(
     clip_value=settings.get("clip_value"), gradient_penalty=settings.get("gradient_penalty")))
 
