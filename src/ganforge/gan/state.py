@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from ganforge.gan.ema import ExponentialMovingAverage
+from ganforge.gan.networks import normalized_spec
 from ganforge.gan.recipes import Recipe
 
 CHECKPOINT_FORMAT = "ganforge-checkpoint-v2"
@@ -88,10 +89,17 @@ def load_weights(state: TrainingState, checkpoint: dict[str, Any]) -> None:
 
 
 def upgrade_checkpoint(checkpoint: dict[str, Any]) -> dict[str, Any]:
-    """A checkpoint of GAN Forge 0.1 (one generator, one discriminator) in today's layout, so old
-    versions can still be sampled, scored and warm-started from."""
-    if checkpoint.get("format") != "ganforge-checkpoint-v1":
-        return checkpoint
+    """A checkpoint of an older GAN Forge in today's layout (0.1 had one generator and one
+    discriminator at the top level), so old versions can still be sampled, scored and
+    warm-started from."""
+    if checkpoint.get("format") == "ganforge-checkpoint-v1":
+        checkpoint = _from_v1(checkpoint)
+    spec = dict(checkpoint["model_spec"])
+    spec.setdefault("init", checkpoint.get("config", {}).get("model", {}).get("init", "default"))
+    return {**checkpoint, "model_spec": normalized_spec(spec)}
+
+
+def _from_v1(checkpoint: dict[str, Any]) -> dict[str, Any]:
     upgraded = {key: value for key, value in checkpoint.items() if not key.startswith(("optimizer_", "ema_"))}
     upgraded.update(
         format=CHECKPOINT_FORMAT,
@@ -106,7 +114,4 @@ def upgrade_checkpoint(checkpoint: dict[str, Any]) -> dict[str, Any]:
     )
     for key in ("generator", "discriminator", "generator_steps"):
         upgraded.pop(key, None)
-    spec = dict(upgraded["model_spec"])
-    spec.setdefault("init", checkpoint["config"]["model"].get("init", "default"))
-    upgraded["model_spec"] = spec
     return upgraded

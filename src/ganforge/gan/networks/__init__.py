@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,6 +32,8 @@ class ModelOptions(BaseModel):
     conditional: bool = False
     embedding_dim: int = Field(16, ge=1)
     init: str = "default"
+    #: spectral normalization (Miyato et al. 2018) of every weight layer of these networks
+    spectral_norm: Literal["none", "discriminator", "both"] = "none"
 
 
 @dataclass(frozen=True)
@@ -57,12 +59,47 @@ def model_spec(model: dict[str, Any], channels: int, image_size: int, num_classe
     return spec
 
 
+GEOMETRY = ("channels", "image_size", "num_classes")
+
+
+def normalized_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """A saved spec with today's defaults filled in and keys its architecture no longer reads
+    dropped, so checkpoints from older versions rebuild and compare like new ones."""
+    options = ARCHITECTURES[spec["architecture"]].options
+    known = {key: value for key, value in spec.items() if key in options.model_fields}
+    model = options.model_validate(known).model_dump(mode="json")
+    return model_spec({**model, "conditional": bool(spec["num_classes"])}, spec["channels"], spec["image_size"],
+                      spec["num_classes"])
+
+
 def build_generator(spec: dict[str, Any]) -> nn.Module:
-    return ARCHITECTURES[spec["architecture"]].build_generator(spec)
+    generator = ARCHITECTURES[spec["architecture"]].build_generator(spec)
+    return apply_spectral_norm(generator) if spec.get("spectral_norm") == "both" else generator
 
 
 def build_discriminator(spec: dict[str, Any]) -> nn.Module:
-    return ARCHITECTURES[spec["architecture"]].build_discriminator(spec)
+    critic = ARCHITECTURES[spec["architecture"]].build_discriminator(spec)
+    return apply_spectral_norm(critic) if spec.get("spectral_norm") in ("discriminator", "both") else critic
+
+
+SPECTRAL_LAYERS = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.Embedding)
+
+
+def apply_spectral_norm(network: nn.Module) -> nn.Module:
+    """Divide every weight of ``network`` by its largest singular value, estimated by one power
+    iteration per training forward pass (PyTorch's parametrization; transposed convolutions are
+    normalized over their output channels)."""
+    for layer in network.modules():
+        if isinstance(layer, SPECTRAL_LAYERS):
+            nn.utils.parametrizations.spectral_norm(layer)
+    return network
+
+
+def raw_weight(layer: nn.Module) -> torch.Tensor:
+    """The trainable weight of a layer, under its spectral-norm parametrization if it has one
+    (initializers must write here: ``layer.weight`` is then computed, not stored)."""
+    parametrizations = getattr(layer, "parametrizations", None)
+    return parametrizations.weight.original if parametrizations is not None else layer.weight
 
 
 class Generator(nn.Module):

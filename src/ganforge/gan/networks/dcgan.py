@@ -19,6 +19,7 @@ from ganforge.gan.networks import (
     Discriminator,
     Generator,
     ModelOptions,
+    raw_weight,
 )
 
 MIN_START_SIZE = 3
@@ -63,7 +64,7 @@ def dcgan_init_(module: nn.Module) -> None:
     """N(0, 0.02) weights for (transposed) convolutions and linear layers, N(1, 0.02) for norms."""
     for layer in module.modules():
         if isinstance(layer, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
-            nn.init.normal_(layer.weight, 0.0, 0.02)
+            nn.init.normal_(raw_weight(layer), 0.0, 0.02)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
         elif isinstance(layer, nn.BatchNorm2d | nn.BatchNorm1d | nn.GroupNorm):
