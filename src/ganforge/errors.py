@@ -1,6 +1,12 @@
 """Errors a user can cause. Each message says what is wrong and how to fix it."""
 
 
+def validation_problems(error: Exception, prefix: str) -> str:
+    """A pydantic ValidationError as one line: ``prefix.key.path: message; ...``."""
+    return "; ".join(f"{prefix}.{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
+                     for issue in error.errors())
+
+
 class GanForgeError(Exception):
     """Base class for problems with data, configuration or files that the user can fix."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import tempfile
@@ -41,6 +42,17 @@ def resolve_device(requested: str = "auto") -> torch.device:
             "Use 'auto' or 'cpu'."
         )
     return device
+
+
+def deep_merge(base: dict, override: dict | None) -> dict:
+    """``override`` laid over ``base`` key by key, nested dicts merged too; neither is modified."""
+    merged = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
 
 
 def content_digest(value: object, length: int = 16) -> str:

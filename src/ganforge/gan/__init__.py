@@ -5,7 +5,7 @@ Plain PyTorch, no Kedro. Families register themselves by name (``ganforge.gan.fa
 labels, normalization recipe, fingerprint).
 """
 
-from ganforge.gan.config import check_config_against_data, deep_merge, resolve_experiment_config
+from ganforge.gan.config import check_config_against_data, resolve_experiment_config
 from ganforge.gan.engine import TrainingResult, require_labels_if_conditional, spec_for, train
 from ganforge.gan.families import load_all as _load_families
 from ganforge.gan.networks import ARCHITECTURES, build_discriminator, build_generator, model_spec
@@ -27,7 +27,6 @@ __all__ = [
     "build_generator",
     "build_objective",
     "check_config_against_data",
-    "deep_merge",
     "draw",
     "model_spec",
     "require_labels_if_conditional",

@@ -7,15 +7,15 @@ against the objective registry, so a new family's settings are validated like th
 
 from __future__ import annotations
 
-import copy
 from typing import Any, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ganforge.errors import ConfigError
+from ganforge.errors import ConfigError, validation_problems
 from ganforge.gan.networks import ARCHITECTURES, INITIALIZERS, build_discriminator, contains_batch_norm, model_spec
 from ganforge.gan.objectives import OBJECTIVES
+from ganforge.utils import deep_merge
 
 
 class _Strict(BaseModel):
@@ -86,27 +86,12 @@ class ExperimentConfig(_Strict):
     evaluation: dict[str, Any] = {}
 
 
-def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    merged = copy.deepcopy(base)
-    for key, value in (override or {}).items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
-def _problems(error: ValidationError, prefix: str) -> str:
-    return "; ".join(f"{prefix}.{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
-                     for issue in error.errors())
-
-
 def _validated(schema: type[BaseModel], value: Any, prefix: str, name: str) -> dict[str, Any]:
     try:
         return schema.model_validate(value).model_dump(mode="json")
     except ValidationError as error:
         raise ConfigError(
-            f"Invalid configuration for variant '{name}': {_problems(error, prefix)}. "
+            f"Invalid configuration for variant '{name}': {validation_problems(error, prefix)}. "
             f"Fix conf/base/parameters_{name}.yml (or parameters_training.yml for shared defaults)."
         ) from None
 

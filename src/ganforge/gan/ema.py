@@ -41,10 +41,3 @@ class ExponentialMovingAverage:
         for averaged, live in zip(self._copied_buffers, [b for b in live_buffers if not b.is_floating_point()],
                                   strict=True):
             averaged.copy_(live)
-
-    def state_dict(self) -> dict:
-        return {"model": self.model.state_dict(), "updates": self.updates}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
-        self.updates = int(state["updates"])

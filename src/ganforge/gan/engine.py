@@ -200,12 +200,13 @@ class _StepLog:
 
     def __init__(self, columns: tuple[str, ...], steps: int, device: torch.device) -> None:
         self.columns = columns
+        self._index = {name: column for column, name in enumerate(columns)}
         self.values = torch.zeros(steps, len(columns), device=device)
         self.logged = torch.zeros(steps, len(columns), dtype=torch.bool)
 
     def record(self, index: int, logs: dict[str, torch.Tensor]) -> None:
         for name, value in logs.items():
-            column = self.columns.index(name)
+            column = self._index[name]
             self.values[index, column] = value
             self.logged[index, column] = True
 

@@ -22,16 +22,16 @@ def sampling_weights(checkpoint: dict[str, Any], use_ema: bool) -> tuple[dict[st
     return checkpoint["networks"]["generator"], "raw"
 
 
-def load_generator(checkpoint: dict[str, Any], weights: dict[str, torch.Tensor], device: torch.device) -> nn.Module:
-    generator = build_generator(upgrade_checkpoint(checkpoint)["model_spec"])
+def _generator(spec: dict[str, Any], weights: dict[str, torch.Tensor], device: torch.device) -> nn.Module:
+    generator = build_generator(spec)
     generator.load_state_dict(weights)
     return generator.to(device).eval()
 
 
-def sample_labels(checkpoint: dict[str, Any], count: int, rng: torch.Generator) -> torch.Tensor | None:
+def _sample_labels(checkpoint: dict[str, Any], count: int, rng: torch.Generator) -> torch.Tensor | None:
     """Labels drawn from the training data's class shares (exactly balanced labels would favour a
     class-aware feature backbone over the real data's own mix); None when unconditional."""
-    spec = upgrade_checkpoint(checkpoint)["model_spec"]
+    spec = checkpoint["model_spec"]
     if not spec["num_classes"]:
         return None
     shares = checkpoint.get("class_frequencies") or [1.0 / spec["num_classes"]] * spec["num_classes"]
@@ -51,11 +51,12 @@ def draw(
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``count`` uint8 images (and their labels) from ``weights``; the same seed gives the same images."""
     target = resolve_device(device)
-    spec = upgrade_checkpoint(checkpoint)["model_spec"]
-    generator = load_generator(checkpoint, weights, target)
+    checkpoint = upgrade_checkpoint(checkpoint)
+    spec = checkpoint["model_spec"]
+    generator = _generator(spec, weights, target)
     rng = torch.Generator().manual_seed(seed)
     if labels is None:
-        labels = sample_labels(checkpoint, count, rng)
+        labels = _sample_labels(checkpoint, count, rng)
     batches = []
     for start in range(0, count, batch_size):
         size = min(batch_size, count - start)

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 from collections.abc import Callable
@@ -42,8 +43,10 @@ MENU = (
 )
 
 
+@functools.cache
 def is_online(timeout: float = 2.0) -> bool:
-    """Whether the host of pytorch-fid's weights answers (a name lookup fails at once offline)."""
+    """Whether the host of pytorch-fid's weights answers (a name lookup fails at once offline);
+    asked once per process, not once per node."""
     host = urlparse(fid_weights_url()).hostname or "github.com"
     try:
         socket.create_connection((host, 443), timeout=timeout).close()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ganforge.errors import ConfigError
+from ganforge.errors import ConfigError, validation_problems
+from ganforge.utils import deep_merge
 
 #: the backbones a score can be computed with (see ganforge.metrics.backbones.choose_backbone)
 BACKBONE_KINDS = ("auto", "inception", "classifier", "rotation", "none")
@@ -47,21 +47,11 @@ class EvaluationConfig(_Strict):
     classifier: ClassifierBackboneConfig = ClassifierBackboneConfig()
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    merged = copy.deepcopy(base)
-    for key, value in (override or {}).items():
-        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) \
-            else copy.deepcopy(value)
-    return merged
-
-
 def resolve_evaluation_config(defaults: dict[str, Any], overrides: dict[str, Any] | None = None,
                               where: str = "evaluation") -> dict[str, Any]:
     """``defaults`` (parameters_evaluation.yml) under a variant's own ``evaluation:`` section."""
     try:
-        return EvaluationConfig.model_validate(_merge(defaults or {}, overrides or {})).model_dump(mode="json")
+        return EvaluationConfig.model_validate(deep_merge(defaults or {}, overrides)).model_dump(mode="json")
     except ValidationError as error:
-        problems = "; ".join(f"{where}.{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
-                             for issue in error.errors())
-        raise ConfigError(f"Invalid evaluation parameters: {problems}. Fix conf/base/parameters_evaluation.yml "
-                          "or the variant's evaluation: section.") from None
+        raise ConfigError(f"Invalid evaluation parameters: {validation_problems(error, where)}. Fix "
+                          "conf/base/parameters_evaluation.yml or the variant's evaluation: section.") from None

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ganforge.errors import ConfigError
+from ganforge.errors import ConfigError, validation_problems
 
 DEFAULT_RAW_PATH = "data/01_raw"
 
@@ -61,8 +61,4 @@ def parse_data_params(raw: dict[str, Any] | DataParams | None) -> DataParams:
     try:
         return DataParams.model_validate(raw)
     except ValidationError as error:
-        problems = "; ".join(
-            f"data.{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
-            for item in error.errors()
-        )
-        raise ConfigError(f"Invalid data parameters: {problems}.") from None
+        raise ConfigError(f"Invalid data parameters: {validation_problems(error, 'data')}.") from None

@@ -28,7 +28,6 @@ from ganforge.metrics import (
     backbone_record,
     build_inception,
     choose_backbone,
-    classifier_from_state,
     compute_all,
     describe_none,
     feature_statistics,
@@ -36,8 +35,6 @@ from ganforge.metrics import (
     resolve_evaluation_config,
     train_backbone,
 )
-from ganforge.metrics.classifier import ClassifierBackbone
-from ganforge.metrics.rotation import RotationBackbone
 from ganforge.utils import content_digest
 
 logger = logging.getLogger(__name__)
@@ -59,20 +56,17 @@ def _trained_backbone(
     """A classifier or rotation backbone from the cache, or trained now (and returned for caching)."""
     key = f"{kind}-{_cache_key(model_input['fingerprint'], settings['classifier'])}"
     if key in feature_cache:
-        state = feature_cache[key]()
-        backbone_class = RotationBackbone if kind == "rotation" else ClassifierBackbone
         logger.info("Feature %s backbone loaded from the cache (%s).", kind, key)
-        return backbone_class(classifier_from_state(state["classifier"]), state["report"]), {}
+        return backbone_from_record({"kind": kind, **feature_cache[key]()}), {}
     backbone = train_backbone(kind, model_input, settings)
     record = backbone_record(kind, backbone, settings)
     return backbone, {key: {"classifier": record["classifier"], "report": record["report"]}}
 
 
 def _backbone(
-    model_input: dict[str, Any], settings: dict[str, Any], feature_cache: dict[str, Any]
+    kind: str, model_input: dict[str, Any], settings: dict[str, Any], feature_cache: dict[str, Any]
 ) -> tuple[str, FeatureBackbone, dict[str, Any]]:
     labeled = model_input.get("labels") is not None
-    kind = choose_backbone(settings, labeled)
     if kind == "inception":
         try:
             return kind, build_inception(settings), {}
@@ -98,10 +92,11 @@ def prepare_real_features(
     Returns (backbone record that rebuilds it, real statistics, new cache entries to save).
     """
     settings = evaluation_config
-    if choose_backbone(settings, model_input.get("labels") is not None) == "none":
+    kind = choose_backbone(settings, model_input.get("labels") is not None)
+    if kind == "none":
         logger.info("evaluation.backbone is 'none': samples are drawn but not scored.")
         return {"kind": "none", "describe": describe_none()}, {}, {}
-    kind, backbone, updates = _backbone(model_input, settings, feature_cache)
+    kind, backbone, updates = _backbone(kind, model_input, settings, feature_cache)
     record = backbone_record(kind, backbone, settings)
     images = model_input["images"]
     n_real = min(settings.get("n_real") or images.shape[0], images.shape[0])
