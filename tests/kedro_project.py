@@ -27,6 +27,7 @@ def tiny_params(variants=VARIANTS, epochs: int = 2, limit: int = 256, **extra: o
         params[f"{variant}.variant.training.epochs"] = epochs
         params[f"{variant}.variant.training.batch_size"] = 32
         params[f"{variant}.variant.training.log_every"] = 2
+        params[f"{variant}.variant.evaluation.every_n_epochs"] = 1  # over a variant's own setting
     params.update(extra)
     return ",".join(f"{key}={value}" for key, value in params.items())
 

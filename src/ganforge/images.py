@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 
 PIXEL_MAX = 255.0
 
@@ -61,4 +61,13 @@ def stack_vertically(pictures: Sequence[Image.Image], gap: int = 4) -> Image.Ima
     for picture in pictures:
         canvas.paste(picture.convert(mode), (0, top))
         top += picture.height + gap
+    return canvas
+
+
+def caption_left(picture: Image.Image, text: str, width: int = 52) -> Image.Image:
+    """``picture`` with ``text`` written in a white margin at its left."""
+    canvas = Image.new(picture.mode, (picture.width + width, picture.height),
+                       color=255 if picture.mode == "L" else (255, 255, 255))
+    canvas.paste(picture, (width, 0))
+    ImageDraw.Draw(canvas).text((3, picture.height // 2 - 6), text, fill=0 if picture.mode == "L" else (0, 0, 0))
     return canvas

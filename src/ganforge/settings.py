@@ -12,6 +12,8 @@ CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    # an environment (conf/local, conf/photos) overrides single nested keys, not whole sections
+    "merge_strategy": {"parameters": "soft"},
 }
 
 # Kedro 1.7 itself still calls OmegaConf's deprecated resolver API; nothing for a user to act on.

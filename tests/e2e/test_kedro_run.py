@@ -63,6 +63,8 @@ def test_every_artifact_is_in_the_catalog(full_run, variant):
     gif = Image.open(latest(data / f"07_model_output/{variant}/progress.gif"))
     assert gif.n_frames == 3
     Image.open(latest(data / f"07_model_output/{variant}/final_grid.png")).verify()
+    sweep = Image.open(latest(data / f"07_model_output/{variant}/truncation_grid.png"))
+    assert sweep.height >= 4 * 2 * 28  # three thresholds and the untruncated row, two rows of samples each
     Image.open(latest(data / f"08_reporting/{variant}/loss_curve.png")).verify()
 
     manifest = json.loads(latest(data / f"08_reporting/{variant}/run_manifest.json").read_text())
@@ -77,6 +79,7 @@ def test_every_artifact_is_in_the_catalog(full_run, variant):
     for key in ("variant", "run_id", "epoch", "backbone", "n_samples", "n_real", "fid", "kid", "precision",
                 "recall", "seconds"):
         assert key in metrics, key
+    assert metrics["truncation"] is None
     curve = pd.read_csv(latest(data / f"08_reporting/{variant}/score_curve.csv"))
     assert list(curve["epoch"]) == [1, 2]
 

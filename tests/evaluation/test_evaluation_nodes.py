@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -76,3 +77,27 @@ def test_the_report_ranks_only_comparable_scores_together():
     assert "| gan" in unconditional_2000 and "dcgan" not in unconditional_2000 and "cgan" not in unconditional_2000
     assert any("conditional variants" in s and "| cgan" in s and "unconditional" not in s for s in sections)
     assert "`wgan`: no scores yet" in report
+
+
+def test_time_to_quality_reports_the_first_scored_crossing_of_each_target():
+    curve = pd.DataFrame({"epoch": [10, 20, 30, 40], "train_seconds": [50.0, 100.0, 150.0, 200.0],
+                          "fid": [140.0, 90.0, 60.0, 45.0], "score_label": "FD-classifier",
+                          "backbone": "classifier_lenet"})
+    quality = time_to_quality(sngan=curve, wgan=curve.assign(fid=[300.0, 250.0, 200.0, 150.0])).set_index("variant")
+    assert quality.loc["sngan", "seconds_to_100"] == 100.0 and quality.loc["sngan", "seconds_to_50"] == 200.0
+    assert quality.loc["sngan", "score_at_1_min"] == 140.0 and quality.loc["sngan", "score_at_2_min"] == 90.0
+    assert np.isnan(quality.loc["wgan", "seconds_to_100"])
+
+
+def test_truncated_scoring_is_recorded_and_the_sweep_shows_every_threshold(tmp_path):
+    from ganforge.pipelines.evaluation.nodes import render_truncation_sweep, sample_images
+
+    config = resolve_experiment_config({**TINY_DEFAULTS, "epochs": 1, "resume": False, "resume_dir": str(tmp_path)},
+                                       VARIANT_SNIPPETS["dcgan"])
+    checkpoint = train(make_model_input(count=16, classes=0), config).checkpoint
+    settings = resolve_evaluation_config({"n_samples": 8, "truncation": 0.5, "truncation_sweep": [0.25, 1.0],
+                                          "device": "cpu"})
+    samples = sample_images(checkpoint, {"kind": "classifier"}, settings)
+    assert samples["truncation"] == 0.5 and samples["images"].shape[0] == 8
+    sweep = render_truncation_sweep(checkpoint, settings)
+    assert sweep.height >= 3 * 2 * 16  # two thresholds and the untruncated rows, 16 px images

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
-from ganforge.gan import resolve_experiment_config
+from ganforge.gan import VARIANTS, resolve_experiment_config
+from ganforge.gan.networks.layout import attention_resolutions
 from ganforge.images import normalization_recipe
 from ganforge.utils import content_digest
 
+CONF = Path(__file__).resolve().parents[2] / "conf" / "base"
 TINY_DEFAULTS = {
     "device": "cpu",
     "seed": 7,
@@ -53,20 +57,22 @@ def tiny_config(tmp_path):
     return build
 
 
-VARIANT_SNIPPETS = {
-    "gan": {"name": "gan", "model": {"architecture": "mlp", "generator_hidden": [16, 32], "discriminator_hidden": [32, 16]},
-            "objective": {"loss": "bce"}},
-    "dcgan": {"name": "dcgan", "model": {"architecture": "dcgan", "base_channels": 4, "init": "dcgan"},
-              "objective": {"loss": "bce"}},
-    "wgan": {"name": "wgan", "model": {"architecture": "dcgan", "base_channels": 4},
-             "objective": {"loss": "wasserstein", "clip_value": 0.01},
-             "optimizer": {"name": "rmsprop", "lr_generator": 5e-5, "lr_discriminator": 5e-5},
-             "training": {"n_critic": 2}},
-    "wgan_gp": {"name": "wgan_gp", "model": {"architecture": "dcgan", "base_channels": 4, "discriminator_norm": "layer"},
-                "objective": {"loss": "wasserstein", "gradient_penalty": 10.0},
-                "optimizer": {"name": "adam", "lr_generator": 1e-4, "lr_discriminator": 1e-4, "betas": [0.0, 0.9]},
-                "training": {"n_critic": 2}},
-    "cgan": {"name": "cgan", "model": {"architecture": "mlp", "conditional": True, "embedding_dim": 4,
-                                       "generator_hidden": [16, 32], "discriminator_hidden": [32, 16]},
-             "objective": {"loss": "bce"}},
-}
+SHRUNK_MODEL = {"base_channels": 4, "generator_hidden": [16, 32], "discriminator_hidden": [32, 16], "embedding_dim": 4}
+RUN_LENGTH_KEYS = ("epochs", "batch_size", "grid_size", "grid_rows")  # TINY_DEFAULTS replace these
+
+
+def shipped_variant(name: str, image_size: int = 16) -> dict:
+    """The variant as conf/base/parameters_<name>.yml ships it, with its networks shrunk to a few
+    channels for ``image_size`` images: the tests train what users run, in miniature."""
+    variant = yaml.safe_load((CONF / f"parameters_{name}.yml").read_text())[name]["variant"]
+    model = variant["model"]
+    model.update({key: value for key, value in SHRUNK_MODEL.items() if key in model})
+    if model.get("attention_resolution"):
+        model["attention_resolution"] = attention_resolutions(image_size)[0]
+    training = variant.get("training", {})
+    for key in RUN_LENGTH_KEYS:
+        training.pop(key, None)
+    return variant
+
+
+VARIANT_SNIPPETS = {name: shipped_variant(name) for name in VARIANTS.names()}

@@ -49,12 +49,13 @@ def test_every_variant_trains_and_checkpoint_is_weights_only(variant, model_inpu
         assert all(p.abs().max() <= 0.01 for p in critic.parameters())  # buffers are not clipped
 
 
-def test_same_seed_same_data_gives_bit_identical_checkpoints(model_input, tiny_config):
-    config = tiny_config(VARIANT_SNIPPETS["wgan_gp"], resume=False)
+@pytest.mark.parametrize("variant", ["wgan_gp", "sngan", "sagan", "biggan"])
+def test_same_seed_same_data_gives_bit_identical_checkpoints(variant, model_input, tiny_config):
+    config = tiny_config(VARIANT_SNIPPETS[variant], resume=False)
     first = train_gan(model_input, config)
     second = train_gan(model_input, config)
     assert checkpoint_hash(first.checkpoint) == checkpoint_hash(second.checkpoint)
-    other = train_gan(model_input, tiny_config(VARIANT_SNIPPETS["wgan_gp"], resume=False, seed=8))
+    other = train_gan(model_input, tiny_config(VARIANT_SNIPPETS[variant], resume=False, seed=8))
     assert checkpoint_hash(other.checkpoint) != checkpoint_hash(first.checkpoint)
 
 
@@ -62,9 +63,10 @@ class Interrupted(Exception):
     pass
 
 
-def test_interrupted_run_resumes_from_last_epoch_and_matches_uninterrupted(model_input, tiny_config):
-    config = tiny_config(VARIANT_SNIPPETS["dcgan"], epochs=3)
-    uninterrupted = train_gan(model_input, tiny_config(VARIANT_SNIPPETS["dcgan"], epochs=3, resume=False))
+@pytest.mark.parametrize("variant", ["dcgan", "sngan", "sagan", "biggan"])
+def test_interrupted_run_resumes_from_last_epoch_and_matches_uninterrupted(variant, model_input, tiny_config):
+    config = tiny_config(VARIANT_SNIPPETS[variant], epochs=3)
+    uninterrupted = train_gan(model_input, tiny_config(VARIANT_SNIPPETS[variant], epochs=3, resume=False))
 
     def stop_after_first_epoch(state):
         if state.epoch == 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
@@ -59,3 +60,18 @@ def test_a_checkpoint_of_version_one_is_sampled_and_warm_started(model_input, ti
     assert which == "ema" and images.shape == (4, 1, 16, 16)
     warm = train(model_input, tiny_config(VARIANT_SNIPPETS["dcgan"], epochs=1, resume=False), warm_start=old)
     assert warm.checkpoint["warm_start_digest"]
+
+
+def test_the_ema_of_a_spectrally_normalized_network_copies_its_power_iteration_vectors():
+    from ganforge.gan.ema import ExponentialMovingAverage
+    from ganforge.gan.networks import apply_spectral_norm
+
+    network = apply_spectral_norm(torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.BatchNorm1d(5)))
+    average = ExponentialMovingAverage(network, decay=0.9)
+    for _ in range(5):
+        network.train()(torch.randn(8, 6))  # a power iteration and new running statistics
+        average.update(network)
+    live_u = network[0].parametrizations.weight[0]._u
+    averaged_u = average.model[0].parametrizations.weight[0]._u
+    assert torch.equal(averaged_u, live_u) and averaged_u.norm().item() == pytest.approx(1.0, abs=1e-5)
+    assert not torch.equal(average.model[1].running_mean, network[1].running_mean)  # still averaged

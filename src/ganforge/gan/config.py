@@ -13,6 +13,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ganforge.errors import ConfigError, validation_problems
+from ganforge.gan.augment import AUGMENTATIONS
 from ganforge.gan.networks import ARCHITECTURES, INITIALIZERS, build_discriminator, contains_batch_norm, model_spec
 from ganforge.gan.objectives import OBJECTIVES
 from ganforge.utils import deep_merge
@@ -26,6 +27,8 @@ class ObjectiveConfig(_Strict):
     loss: str = "bce"
     clip_value: float | None = Field(None, gt=0)
     gradient_penalty: float | None = Field(None, gt=0)
+    #: β of the generator's off-diagonal orthogonal regularization (BigGAN: 1e-4); any loss
+    orthogonal_regularization: float | None = Field(None, gt=0)
 
     @model_validator(mode="after")
     def _constraints_fit_the_loss(self) -> ObjectiveConfig:
@@ -64,6 +67,8 @@ class TrainingConfig(_Strict):
     epochs: int = Field(10, ge=1)
     batch_size: int = Field(64, ge=2)
     n_critic: int = Field(1, ge=1)
+    #: DiffAugment operations for the discriminator's inputs, in order: color, translation, cutout
+    augment: list[str] = []
     ema: EmaConfig = EmaConfig()
     resume: bool = True
     resume_dir: str = "data/06_models/resume"
@@ -112,13 +117,15 @@ def resolve_experiment_config(training_defaults: dict[str, Any], variant: dict[s
     config["model"] = _validated(options, {**config["model"], "architecture": architecture}, f"{name}.model", name)
     INITIALIZERS[config["model"]["init"]]
     OBJECTIVES[config["objective"]["loss"]]
+    for name in config["training"]["augment"]:
+        AUGMENTATIONS[name]
     return config
 
 
 def check_config_against_data(config: dict[str, Any], channels: int, image_size: int, num_classes: int) -> None:
     """What the configuration alone cannot tell: can the networks be built for this data, and
     do the objective and the discriminator go together."""
-    ARCHITECTURES[config["model"]["architecture"]].check_image_size(image_size)
+    ARCHITECTURES[config["model"]["architecture"]].check_image_size(config["model"], image_size)
     if config["objective"].get("gradient_penalty"):
         with torch.device("meta"):  # shapes only: no memory, no random numbers
             critic = build_discriminator(model_spec(config["model"], channels, image_size, num_classes))

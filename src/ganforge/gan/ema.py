@@ -26,8 +26,8 @@ class ExponentialMovingAverage:
         self.decay = decay
         self.updates = 0
         self._averaged = list(self.model.parameters())
-        self._averaged_buffers = [b for b in self.model.buffers() if b.is_floating_point()]
-        self._copied_buffers = [b for b in self.model.buffers() if not b.is_floating_point()]
+        self._averaged_buffers = [b for name, b in self.model.named_buffers() if _averaged(name, b)]
+        self._copied_buffers = [b for name, b in self.model.named_buffers() if not _averaged(name, b)]
 
     @torch.no_grad()
     def update(self, network: nn.Module) -> None:
@@ -35,9 +35,15 @@ class ExponentialMovingAverage:
         weight = 1.0 - min(self.decay, (1 + self.updates) / (10 + self.updates))
         # one fused multi-tensor op each instead of a Python loop over tensors
         torch._foreach_lerp_(self._averaged, list(network.parameters()), weight)
-        live_buffers = list(network.buffers())
+        live_buffers = list(network.named_buffers())
         if self._averaged_buffers:
-            torch._foreach_lerp_(self._averaged_buffers, [b for b in live_buffers if b.is_floating_point()], weight)
-        for averaged, live in zip(self._copied_buffers, [b for b in live_buffers if not b.is_floating_point()],
+            torch._foreach_lerp_(self._averaged_buffers, [b for name, b in live_buffers if _averaged(name, b)],
+                                 weight)
+        for averaged, live in zip(self._copied_buffers, [b for name, b in live_buffers if not _averaged(name, b)],
                                   strict=True):
             averaged.copy_(live)
+
+
+def _averaged(name: str, buffer: torch.Tensor) -> bool:
+    power_iteration_vector = ".parametrizations." in f".{name}" and name.rsplit(".", 1)[-1] in ("_u", "_v")
+    return buffer.is_floating_point() and not power_iteration_vector

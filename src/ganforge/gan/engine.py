@@ -231,7 +231,8 @@ def _run_epochs(
     normalization = model_input["normalization"]
     grid_inputs = recipe.grid_inputs(training["grid_size"], training["seed"] + 1, device)
     step = StepContext(state.optimizers, state.networks, state.ema, state.counters, state.noise_rng, device,
-                       bf16=training["precision"] == "bf16" and device.type == "cuda")
+                       bf16=training["precision"] == "bf16" and device.type == "cuda",
+                       augmentations=tuple(training["augment"]))
     writer = _tensorboard_writer(config) if training["tensorboard"] else None
     if state.epoch == 0 and not state.epoch_samples:
         state.epoch_samples[0] = _grid(state, grid_inputs, normalization)

@@ -38,6 +38,20 @@ def _sample_labels(checkpoint: dict[str, Any], count: int, rng: torch.Generator)
     return torch.multinomial(torch.tensor(shares, dtype=torch.double), count, replacement=True, generator=rng)
 
 
+def latent_noise(count: int, dim: int, rng: torch.Generator, truncation: float | None = None) -> torch.Tensor:
+    """z ~ N(0, I); with ``truncation`` every value beyond ±truncation is redrawn until none is
+    (Brock et al. 2019, section 3.1, the truncation trick): smaller thresholds trade variety for
+    fidelity. Values already inside keep their place, so a sweep changes the same samples."""
+    noise = torch.randn(count, dim, generator=rng)
+    if truncation is None:
+        return noise
+    outside = noise.abs() > truncation
+    while outside.any():
+        noise[outside] = torch.randn(int(outside.sum()), generator=rng)
+        outside = noise.abs() > truncation
+    return noise
+
+
 @torch.no_grad()
 def draw(
     checkpoint: dict[str, Any],
@@ -48,8 +62,10 @@ def draw(
     device: str = "auto",
     seed: int = 0,
     labels: torch.Tensor | None = None,
+    truncation: float | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """``count`` uint8 images (and their labels) from ``weights``; the same seed gives the same images."""
+    """``count`` uint8 images (and their labels) from ``weights``; the same seed gives the same
+    images. ``truncation``: redraw latent values beyond ±truncation (see :func:`latent_noise`)."""
     target = resolve_device(device)
     checkpoint = upgrade_checkpoint(checkpoint)
     spec = checkpoint["model_spec"]
@@ -60,7 +76,7 @@ def draw(
     batches = []
     for start in range(0, count, batch_size):
         size = min(batch_size, count - start)
-        noise = torch.randn(size, spec["latent_dim"], generator=rng).to(target)
+        noise = latent_noise(size, spec["latent_dim"], rng, truncation).to(target)
         batch_labels = labels[start : start + size].to(target) if labels is not None else None
         batches.append(to_uint8(generator(noise, batch_labels), checkpoint["normalization"]).cpu())
     return torch.cat(batches), labels

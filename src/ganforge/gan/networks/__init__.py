@@ -41,8 +41,8 @@ class Architecture:
     options: type[ModelOptions]
     build_generator: Callable[[dict[str, Any]], nn.Module]
     build_discriminator: Callable[[dict[str, Any]], nn.Module]
-    #: raises ConfigError when the architecture cannot build images of this size
-    check_image_size: Callable[[int], None] = lambda size: None
+    #: raises ConfigError when these ``model:`` options cannot build images of this size
+    check_image_size: Callable[[dict[str, Any], int], None] = lambda model, size: None
 
 
 ARCHITECTURES: Registry[Architecture] = Registry("architecture", "model.architecture")
@@ -74,7 +74,9 @@ def normalized_spec(spec: dict[str, Any]) -> dict[str, Any]:
 
 def build_generator(spec: dict[str, Any]) -> nn.Module:
     generator = ARCHITECTURES[spec["architecture"]].build_generator(spec)
-    return apply_spectral_norm(generator) if spec.get("spectral_norm") == "both" else generator
+    # the generator's class embeddings stay free (BigGAN's shared embedding is not normalized):
+    # normalized, they shrink below the latent's scale and the class stops steering the images
+    return apply_spectral_norm(generator, embeddings=False) if spec.get("spectral_norm") == "both" else generator
 
 
 def build_discriminator(spec: dict[str, Any]) -> nn.Module:
@@ -85,12 +87,13 @@ def build_discriminator(spec: dict[str, Any]) -> nn.Module:
 SPECTRAL_LAYERS = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.Embedding)
 
 
-def apply_spectral_norm(network: nn.Module) -> nn.Module:
+def apply_spectral_norm(network: nn.Module, embeddings: bool = True) -> nn.Module:
     """Divide every weight of ``network`` by its largest singular value, estimated by one power
     iteration per training forward pass (PyTorch's parametrization; transposed convolutions are
-    normalized over their output channels)."""
+    normalized over their output channels). ``embeddings``: the class embeddings too (the
+    projection discriminator's, as Miyato & Koyama 2018 do)."""
     for layer in network.modules():
-        if isinstance(layer, SPECTRAL_LAYERS):
+        if isinstance(layer, SPECTRAL_LAYERS) and (embeddings or not isinstance(layer, nn.Embedding)):
             nn.utils.parametrizations.spectral_norm(layer)
     return network
 

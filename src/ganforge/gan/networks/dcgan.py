@@ -11,7 +11,6 @@ from typing import Any, Literal
 from pydantic import Field
 from torch import nn
 
-from ganforge.errors import ConfigError
 from ganforge.gan.networks import (
     ARCHITECTURES,
     INITIALIZERS,
@@ -21,32 +20,15 @@ from ganforge.gan.networks import (
     ModelOptions,
     raw_weight,
 )
-
-MIN_START_SIZE = 3
-MAX_START_SIZE = 7
+from ganforge.gan.networks.attention import SelfAttention
+from ganforge.gan.networks.layout import check_attention_resolution, conv_layout
 
 
 class DcganOptions(ModelOptions):
     base_channels: int = Field(64, ge=1)
     discriminator_norm: Literal["batch", "layer", "none"] = "batch"
-
-
-def conv_layout(image_size: int) -> tuple[int, int]:
-    """(start size, number of 2× upsamplings) so that start · 2ⁿ == image_size.
-
-    28 → (7, 2), 32 → (4, 3), 64 → (4, 4), 96 → (6, 4).
-    """
-    size, doublings = image_size, 0
-    while size % 2 == 0 and size // 2 >= 4:
-        size //= 2
-        doublings += 1
-    if not (MIN_START_SIZE <= size <= MAX_START_SIZE) or doublings == 0:
-        raise ConfigError(
-            f"model.architecture 'dcgan' cannot build {image_size}×{image_size} images: it needs "
-            f"a size s·2ⁿ with {MIN_START_SIZE} ≤ s ≤ {MAX_START_SIZE} and n ≥ 1 (e.g. 28, 32, "
-            "48, 64, 96, 128). Set data.image_size to such a size or use model.architecture: mlp."
-        )
-    return size, doublings
+    #: feature-map size (in both networks) after which a self-attention block sits (SAGAN); null = none
+    attention_resolution: int | None = Field(None, ge=1)
 
 
 def normalization(kind: str, channels: int) -> nn.Module:
@@ -72,7 +54,8 @@ def dcgan_init_(module: nn.Module) -> None:
             nn.init.zeros_(layer.bias)
 
 
-def generator_body(input_dim: int, channels: int, image_size: int, base: int) -> nn.Sequential:
+def generator_body(input_dim: int, channels: int, image_size: int, base: int,
+                   attention_at: int | None = None) -> nn.Sequential:
     start, doublings = conv_layout(image_size)
     widths = [base * 2 ** (doublings - 1 - i) for i in range(doublings)]  # e.g. 256,128,64
     layers: list[nn.Module] = [
@@ -81,42 +64,57 @@ def generator_body(input_dim: int, channels: int, image_size: int, base: int) ->
         nn.BatchNorm2d(widths[0]),
         nn.ReLU(inplace=True),
     ]
+    size = start
     for current, following in zip(widths, widths[1:], strict=False):
         layers += [
             nn.ConvTranspose2d(current, following, 4, 2, 1, bias=False),
             nn.BatchNorm2d(following),
             nn.ReLU(inplace=True),
         ]
+        size *= 2
+        if size == attention_at:
+            layers.append(SelfAttention(following))
     layers += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), nn.Tanh()]
     return nn.Sequential(*layers)
 
 
-def discriminator_features(channels: int, image_size: int, base: int, norm: str) -> tuple[nn.Sequential, int]:
+def discriminator_features(channels: int, image_size: int, base: int, norm: str,
+                           attention_at: int | None = None) -> tuple[nn.Sequential, int]:
     start, doublings = conv_layout(image_size)
     widths = [base * 2**i for i in range(doublings)]  # e.g. 64,128,256
     layers: list[nn.Module] = [
         nn.Conv2d(channels, widths[0], 4, 2, 1),
         nn.LeakyReLU(0.2, inplace=True),  # no normalization on the first layer (DCGAN)
     ]
+    size = image_size // 2
     for current, following in zip(widths, widths[1:], strict=False):
+        if size == attention_at:
+            layers.append(SelfAttention(current))
         layers += [
             nn.Conv2d(current, following, 4, 2, 1, bias=norm == "none"),
             normalization(norm, following),
             nn.LeakyReLU(0.2, inplace=True),
         ]
+        size //= 2
     layers.append(nn.Flatten())
     return nn.Sequential(*layers), widths[-1] * start * start
 
 
+def check_model(model: dict[str, Any], image_size: int) -> None:
+    conv_layout(image_size)
+    check_attention_resolution(model.get("attention_resolution"), image_size)
+
+
 def build_generator(spec: dict[str, Any]) -> Generator:
     return Generator(spec, lambda input_dim: generator_body(
-        input_dim, spec["channels"], spec["image_size"], spec["base_channels"]))
+        input_dim, spec["channels"], spec["image_size"], spec["base_channels"], spec.get("attention_resolution")))
 
 
 def build_discriminator(spec: dict[str, Any]) -> Discriminator:
     features, width = discriminator_features(spec["channels"], spec["image_size"], spec["base_channels"],
-                                             spec["discriminator_norm"])
+                                             spec["discriminator_norm"], spec.get("attention_resolution"))
     return Discriminator(features, width, spec["num_classes"])
 
 
-ARCHITECTURES.register("dcgan", Architecture(DcganOptions, build_generator, build_discriminator, conv_layout))
+ARCHITECTURES.register("dcgan", Architecture(DcganOptions, build_generator, build_discriminator,
+                                           check_model))

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ganforge.gan.augment import augment
 from ganforge.gan.data import Batch
 from ganforge.gan.ema import ExponentialMovingAverage
 from ganforge.registry import Registry
@@ -36,6 +37,8 @@ class StepContext:
     noise_rng: torch.Generator
     device: torch.device
     bf16: bool = False
+    #: DiffAugment operations (``training.augment``) applied to every image the discriminator sees
+    augmentations: tuple[str, ...] = ()
     logs: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def optimize(self, name: str, loss: torch.Tensor) -> None:
@@ -50,6 +53,10 @@ class StepContext:
     def autocast(self, allowed: bool = True) -> contextlib.AbstractContextManager:
         """bf16 autocast where configured, on CUDA, and where the recipe's loss allows it."""
         return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.bf16 and allowed)
+
+    def augment(self, images: torch.Tensor) -> torch.Tensor:
+        """Real and generated images alike, on their way into the discriminator (DiffAugment)."""
+        return augment(images, self.augmentations, self.noise_rng)
 
     def noise(self, count: int, dim: int) -> torch.Tensor:
         return torch.randn(count, dim, generator=self.noise_rng, device=self.device)

@@ -13,7 +13,7 @@ from torch import nn
 
 from ganforge.gan.data import Batch
 from ganforge.gan.networks import INITIALIZERS, build_discriminator, build_generator
-from ganforge.gan.objectives import build_objective
+from ganforge.gan.objectives import build_objective, orthogonal_regularization
 from ganforge.gan.recipes import RECIPES, Recipe, StepContext, build_optimizer
 
 
@@ -25,6 +25,7 @@ class AdversarialRecipe(Recipe):
         super().__init__(config, spec)
         self.objective = build_objective(config["objective"])
         self.n_critic = config["training"]["n_critic"]
+        self.orthogonal_strength = config["objective"].get("orthogonal_regularization")
 
     def build_networks(self) -> dict[str, nn.Module]:
         generator, discriminator = build_generator(self.spec), build_discriminator(self.spec)
@@ -46,8 +47,8 @@ class AdversarialRecipe(Recipe):
         noise = step.noise(batch.size, self.spec["latent_dim"])
         with step.autocast(objective.supports_bf16):
             fake = generator(noise, batch.labels)
-            real_scores = critic(batch.real, batch.labels)
-            fake_scores = critic(fake.detach(), batch.labels)
+            real_scores = critic(step.augment(batch.real), batch.labels)
+            fake_scores = critic(step.augment(fake.detach()), batch.labels)
             critic_loss = objective.discriminator_loss(real_scores.float(), fake_scores.float())
         penalty = objective.penalty(critic, batch.real, fake.float(), batch.labels, step.noise_rng)
         step.optimize("discriminator", critic_loss if penalty is None else critic_loss + penalty)
@@ -60,6 +61,9 @@ class AdversarialRecipe(Recipe):
 
         if step.counters["discriminator"] % self.n_critic == 0:
             with step.autocast(objective.supports_bf16):
-                generator_loss = objective.generator_loss(critic(fake, batch.labels).float())
-            step.optimize("generator", generator_loss)
+                generator_loss = objective.generator_loss(critic(step.augment(fake), batch.labels).float())
+            regularized = generator_loss
+            if self.orthogonal_strength:
+                regularized = generator_loss + orthogonal_regularization(generator, self.orthogonal_strength)
+            step.optimize("generator", regularized)
             step.log(generator_loss=generator_loss)

@@ -23,6 +23,8 @@ RUN_COLUMNS = ["epoch", "n_samples", "n_real", "backbone", "backbone_fingerprint
 #: scores are only ranked against scores computed the same way
 COMPARABLE_BY = ["conditional", "backbone", "backbone_fingerprint", "n_samples", "n_real"]
 QUALITY_MINUTES = (1, 2, 5)
+#: scores whose first crossing is timed (FD-classifier: 100 = digit-like, 50 = mostly good digits)
+QUALITY_TARGETS = (100, 50)
 NOT_RUN = "no scores yet: run `kedro run --pipeline={variant}`"
 
 
@@ -49,8 +51,9 @@ def comparison_table(**metrics_by_variant: dict[str, Any] | None) -> pd.DataFram
 
 
 def time_to_quality(**curves_by_variant: pd.DataFrame | None) -> pd.DataFrame:
-    """The best score each variant had reached after 1, 2 and 5 minutes of training (from the
-    intermediate scores of evaluation.every_n_epochs); empty where no score existed yet."""
+    """The best score each variant had reached after 1, 2 and 5 minutes of training, and the
+    training seconds at which its score first reached 100 and 50 (from the intermediate scores of
+    evaluation.every_n_epochs, so to the nearest scored epoch); empty where it had not."""
     rows = []
     for variant, curve in curves_by_variant.items():
         if curve is None or not len(curve):
@@ -60,6 +63,9 @@ def time_to_quality(**curves_by_variant: pd.DataFrame | None) -> pd.DataFrame:
         for minutes in QUALITY_MINUTES:
             reached = curve[curve["train_seconds"] <= minutes * 60]
             row[f"score_at_{minutes}_min"] = float(reached[PRIMARY].min()) if len(reached) else np.nan
+        for target in QUALITY_TARGETS:
+            reached = curve[curve[PRIMARY] <= target]
+            row[f"seconds_to_{target}"] = float(reached["train_seconds"].min()) if len(reached) else np.nan
         row["total_train_minutes"] = float(curve["train_seconds"].max() / 60)
         row["final_score"] = float(curve[PRIMARY].iloc[-1])
         rows.append(row)

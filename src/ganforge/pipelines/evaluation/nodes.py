@@ -20,7 +20,7 @@ from PIL import Image
 
 from ganforge.errors import BackboneUnavailableError
 from ganforge.gan import draw, sampling_weights, upgrade_checkpoint
-from ganforge.images import grid_image
+from ganforge.images import caption_left, grid_image, stack_vertically
 from ganforge.metrics import (
     PRIMARY,
     FeatureBackbone,
@@ -142,8 +142,10 @@ def sample_images(
     checkpoint = upgrade_checkpoint(checkpoint)
     weights, which = sampling_weights(checkpoint, settings["use_ema"])
     images, labels = draw(checkpoint, weights, sample_count(feature_backbone, settings),
-                          batch_size=settings["batch_size"], device=settings["device"], seed=settings["seed"])
-    return {"images": images, "labels": labels, "weights": which, "epoch": checkpoint["epoch"],
+                          batch_size=settings["batch_size"], device=settings["device"], seed=settings["seed"],
+                          truncation=settings["truncation"])
+    return {"images": images, "labels": labels, "weights": which, "truncation": settings["truncation"],
+            "epoch": checkpoint["epoch"],
             "variant": checkpoint["variant"], "data_fingerprint": checkpoint["data_fingerprint"],
             "conditional": bool(checkpoint["model_spec"]["num_classes"])}
 
@@ -156,8 +158,25 @@ def render_sample_grid(checkpoint: dict[str, Any], evaluation_config: dict[str, 
     classes = checkpoint["model_spec"]["num_classes"]
     labels = torch.arange(classes).repeat_interleave(10) if classes else None
     images, _ = draw(checkpoint, weights, 10 * classes if classes else 64, batch_size=settings["batch_size"],
-                     device=settings["device"], seed=settings["seed"], labels=labels)
+                     device=settings["device"], seed=settings["seed"], labels=labels,
+                     truncation=settings["truncation"])
     return grid_image(images, nrow=10 if classes else 8)
+
+
+def render_truncation_sweep(checkpoint: dict[str, Any], evaluation_config: dict[str, Any]) -> Image.Image:
+    """The same twenty samples (two of each class for a conditional model) at each threshold of
+    ``truncation_sweep`` and untruncated: small thresholds give cleaner, more alike images."""
+    settings = evaluation_config
+    checkpoint = upgrade_checkpoint(checkpoint)
+    weights, _ = sampling_weights(checkpoint, settings["use_ema"])
+    classes = checkpoint["model_spec"]["num_classes"]
+    labels = torch.arange(20) % classes if classes else None
+    rows = []
+    for threshold in [*sorted(settings["truncation_sweep"]), None]:
+        images, _ = draw(checkpoint, weights, 20, batch_size=settings["batch_size"], device=settings["device"],
+                         seed=settings["seed"], labels=labels, truncation=threshold)
+        rows.append(caption_left(grid_image(images, nrow=10), f"trunc {threshold:g}" if threshold else "none"))
+    return stack_vertically(rows)
 
 
 def _scores(images: torch.Tensor, backbone: FeatureBackbone, real: dict[str, Any],
@@ -192,6 +211,7 @@ def evaluate_samples(
         "epoch": samples["epoch"],
         "conditional": samples["conditional"],
         "generator_weights": samples["weights"],
+        "truncation": samples.get("truncation"),
         "backbone": feature_backbone["describe"],
         "score_label": feature_backbone["describe"]["score_label"],
         "n_samples": int(samples["images"].shape[0]),
@@ -230,7 +250,7 @@ def score_training_curve(
     rows = []
     for epoch, snapshot in sorted(generator_snapshots.items()):
         images, _ = draw(checkpoint, snapshot["generator"], count, batch_size=settings["batch_size"],
-                         device=settings["device"], seed=settings["seed"])
+                         device=settings["device"], seed=settings["seed"], truncation=settings["truncation"])
         rows.append({
             "variant": checkpoint["variant"], "epoch": epoch, "step": snapshot["step"],
             "train_seconds": snapshot["train_seconds"], **_scores(images, backbone, real_statistics, settings),

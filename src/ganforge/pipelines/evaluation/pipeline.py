@@ -10,6 +10,7 @@ from .nodes import (
     evaluate_samples,
     prepare_real_features,
     render_sample_grid,
+    render_truncation_sweep,
     sample_images,
     score_training_curve,
 )
@@ -38,6 +39,8 @@ def create_scoring_pipeline(grid: bool = True) -> Pipeline:
     if grid:
         nodes.append(Node(render_sample_grid, ["checkpoint", "evaluation_config"], "sample_grid",
                           name="render_sample_grid"))
+        nodes.append(Node(render_truncation_sweep, ["checkpoint", "evaluation_config"], "truncation_grid",
+                          name="render_truncation_sweep"))
     return Pipeline(nodes, tags={"evaluation"})
 
 

@@ -1,0 +1,50 @@
+"""The `photos` environment (conf/photos): every variant's 64×64 and 96×96 RGB configuration
+builds and takes a training step on tiny random images, on a CPU, as a GPU user would run it."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+from kedro.config import OmegaConfigLoader
+
+from ganforge.gan import VARIANTS, check_config_against_data, resolve_experiment_config
+from ganforge.gan import train as train_gan
+from ganforge.pipelines.data_processing.params import parse_data_params
+from ganforge.settings import CONFIG_LOADER_ARGS
+
+from .conftest import make_model_input
+
+CONF = Path(__file__).resolve().parents[2] / "conf"
+#: what the README and conf/photos/parameters.yml tell a user to add for 96×96 images
+AT_96 = {"attention_resolution": 24}
+
+
+@pytest.fixture(scope="module")
+def photo_parameters() -> dict:
+    with warnings.catch_warnings():  # Kedro's own use of a deprecated OmegaConf call (see settings.py)
+        warnings.simplefilter("ignore", UserWarning)
+        return OmegaConfigLoader(str(CONF), env="photos", **CONFIG_LOADER_ARGS)["parameters"]
+
+
+def test_the_photos_environment_reads_rgb_folders_at_64(photo_parameters):
+    data = parse_data_params(photo_parameters["data"])
+    assert (data.source, data.image_size, data.channels) == ("image_folder", 64, 3)
+    assert photo_parameters["data"]["validation"]["on_failure"] == "fail"  # base keys kept under the override
+
+
+@pytest.mark.parametrize("size", [64, 96])
+@pytest.mark.parametrize("name", VARIANTS.names())
+def test_every_photo_configuration_takes_a_training_step(photo_parameters, name, size, tmp_path):
+    variant = photo_parameters[name]["variant"]
+    if size == 96 and variant["model"].get("attention_resolution"):
+        variant["model"].update(AT_96)
+    variant["training"].update(epochs=1, batch_size=2, grid_size=2, grid_rows=1)
+    defaults = {**photo_parameters["training_defaults"], "device": "cpu", "resume": False,
+                "resume_dir": str(tmp_path)}
+    config = resolve_experiment_config(defaults, variant)
+    check_config_against_data(config, channels=3, image_size=size, num_classes=2)
+    result = train_gan(make_model_input(count=2, size=size, channels=3, classes=2), config)
+    assert result.history[-1]["epoch"] == 1
+    assert result.epoch_samples[1].shape[1:] == (3, size, size)
