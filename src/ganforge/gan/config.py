@@ -114,7 +114,10 @@ def resolve_experiment_config(training_defaults: dict[str, Any], variant: dict[s
     config = _validated(ExperimentConfig, merged, name, name)
     architecture = config["model"].get("architecture", "dcgan")
     options = ARCHITECTURES[architecture].options
-    config["model"] = _validated(options, {**config["model"], "architecture": architecture}, f"{name}.model", name)
+    # a key set to null is left out: its architecture's default applies, and an environment that
+    # switches architecture (conf/photos) can clear the keys of the one it replaces
+    model = {key: value for key, value in config["model"].items() if value is not None}
+    config["model"] = _validated(options, {**model, "architecture": architecture}, f"{name}.model", name)
     INITIALIZERS[config["model"]["init"]]
     OBJECTIVES[config["objective"]["loss"]]
     for name in config["training"]["augment"]:
