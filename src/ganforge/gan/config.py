@@ -120,15 +120,15 @@ def resolve_experiment_config(training_defaults: dict[str, Any], variant: dict[s
     config["model"] = _validated(options, {**model, "architecture": architecture}, f"{name}.model", name)
     INITIALIZERS[config["model"]["init"]]
     OBJECTIVES[config["objective"]["loss"]]
-    for name in config["training"]["augment"]:
-        AUGMENTATIONS[name]
+    for operation in config["training"]["augment"]:
+        AUGMENTATIONS[operation]
     return config
 
 
 def check_config_against_data(config: dict[str, Any], channels: int, image_size: int, num_classes: int) -> None:
     """What the configuration alone cannot tell: can the networks be built for this data, and
     do the objective and the discriminator go together."""
-    ARCHITECTURES[config["model"]["architecture"]].check_image_size(config["model"], image_size)
+    ARCHITECTURES[config["model"]["architecture"]].check_fit(config["model"], image_size)
     if config["objective"].get("gradient_penalty"):
         with torch.device("meta"):  # shapes only: no memory, no random numbers
             critic = build_discriminator(model_spec(config["model"], channels, image_size, num_classes))

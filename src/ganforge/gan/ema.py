@@ -26,8 +26,11 @@ class ExponentialMovingAverage:
         self.decay = decay
         self.updates = 0
         self._averaged = list(self.model.parameters())
-        self._averaged_buffers = [b for name, b in self.model.named_buffers() if _averaged(name, b)]
-        self._copied_buffers = [b for name, b in self.model.named_buffers() if not _averaged(name, b)]
+        # the same structure as the live network: which of its buffers are averaged is decided once
+        self._buffer_averaged = [_averaged(name, b) for name, b in self.model.named_buffers()]
+        own = list(self.model.buffers())
+        self._averaged_buffers = [b for b, averaged in zip(own, self._buffer_averaged, strict=True) if averaged]
+        self._copied_buffers = [b for b, averaged in zip(own, self._buffer_averaged, strict=True) if not averaged]
 
     @torch.no_grad()
     def update(self, network: nn.Module) -> None:
@@ -35,13 +38,13 @@ class ExponentialMovingAverage:
         weight = 1.0 - min(self.decay, (1 + self.updates) / (10 + self.updates))
         # one fused multi-tensor op each instead of a Python loop over tensors
         torch._foreach_lerp_(self._averaged, list(network.parameters()), weight)
-        live_buffers = list(network.named_buffers())
+        live = list(network.buffers())
         if self._averaged_buffers:
-            torch._foreach_lerp_(self._averaged_buffers, [b for name, b in live_buffers if _averaged(name, b)],
-                                 weight)
-        for averaged, live in zip(self._copied_buffers, [b for name, b in live_buffers if not _averaged(name, b)],
-                                  strict=True):
-            averaged.copy_(live)
+            averaged_live = [b for b, averaged in zip(live, self._buffer_averaged, strict=True) if averaged]
+            torch._foreach_lerp_(self._averaged_buffers, averaged_live, weight)
+        copied = [b for b, averaged in zip(live, self._buffer_averaged, strict=True) if not averaged]
+        for own, source in zip(self._copied_buffers, copied, strict=True):
+            own.copy_(source)
 
 
 def _averaged(name: str, buffer: torch.Tensor) -> bool:

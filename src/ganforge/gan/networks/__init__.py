@@ -42,7 +42,7 @@ class Architecture:
     build_generator: Callable[[dict[str, Any]], nn.Module]
     build_discriminator: Callable[[dict[str, Any]], nn.Module]
     #: raises ConfigError when these ``model:`` options cannot build images of this size
-    check_image_size: Callable[[dict[str, Any], int], None] = lambda model, size: None
+    check_fit: Callable[[dict[str, Any], int], None] = lambda model, size: None
 
 
 ARCHITECTURES: Registry[Architecture] = Registry("architecture", "model.architecture")

@@ -17,11 +17,11 @@ from torch import nn
 
 from ganforge.errors import ConfigError
 from ganforge.gan.networks import ARCHITECTURES, INITIALIZERS, Architecture, raw_weight
+from ganforge.gan.networks.layout import conv_fit_check
 from ganforge.gan.networks.resnet import (
     ResnetGeneratorBody,
     ResnetOptions,
     build_discriminator,
-    check_model,
     generator_widths,
 )
 
@@ -79,4 +79,5 @@ def orthogonal_init_(module: nn.Module) -> None:
                 nn.init.zeros_(layer.bias)
 
 
-ARCHITECTURES.register("biggan", Architecture(ResnetOptions, BigganGenerator, build_discriminator, check_model))
+ARCHITECTURES.register("biggan", Architecture(ResnetOptions, BigganGenerator, build_discriminator,
+                                            conv_fit_check("biggan")))

@@ -21,7 +21,7 @@ from ganforge.gan.networks import (
     raw_weight,
 )
 from ganforge.gan.networks.attention import SelfAttention
-from ganforge.gan.networks.layout import check_attention_resolution, conv_layout
+from ganforge.gan.networks.layout import conv_fit_check, conv_layout
 
 
 class DcganOptions(ModelOptions):
@@ -100,11 +100,6 @@ def discriminator_features(channels: int, image_size: int, base: int, norm: str,
     return nn.Sequential(*layers), widths[-1] * start * start
 
 
-def check_model(model: dict[str, Any], image_size: int) -> None:
-    conv_layout(image_size)
-    check_attention_resolution(model.get("attention_resolution"), image_size)
-
-
 def build_generator(spec: dict[str, Any]) -> Generator:
     return Generator(spec, lambda input_dim: generator_body(
         input_dim, spec["channels"], spec["image_size"], spec["base_channels"], spec.get("attention_resolution")))
@@ -117,4 +112,4 @@ def build_discriminator(spec: dict[str, Any]) -> Discriminator:
 
 
 ARCHITECTURES.register("dcgan", Architecture(DcganOptions, build_generator, build_discriminator,
-                                           check_model))
+                                           conv_fit_check("dcgan")))

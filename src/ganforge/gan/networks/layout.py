@@ -3,6 +3,9 @@ feature-map sizes where a self-attention block can sit."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from ganforge.errors import ConfigError
 
 MIN_START_SIZE = 3
@@ -32,6 +35,17 @@ def attention_resolutions(image_size: int) -> list[int]:
     doubles from the start size to the image size, the discriminator halves back down."""
     start, doublings = conv_layout(image_size)
     return [start * 2**j for j in range(1, doublings)]
+
+
+def conv_fit_check(architecture: str) -> Callable[[dict[str, Any], int], None]:
+    """The check of a convolutional architecture: its layout fits the size, and so does any
+    self-attention resolution in its ``model:`` options."""
+
+    def check(model: dict[str, Any], image_size: int) -> None:
+        conv_layout(image_size, architecture)
+        check_attention_resolution(model.get("attention_resolution"), image_size)
+
+    return check
 
 
 def check_attention_resolution(wanted: int | None, image_size: int) -> None:

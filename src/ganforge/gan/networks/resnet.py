@@ -23,7 +23,7 @@ from torch import nn
 
 from ganforge.gan.networks import ARCHITECTURES, Architecture, Discriminator, Generator, ModelOptions
 from ganforge.gan.networks.attention import SelfAttention
-from ganforge.gan.networks.layout import check_attention_resolution, conv_layout
+from ganforge.gan.networks.layout import conv_fit_check, conv_layout
 
 
 class ResnetOptions(ModelOptions):
@@ -93,11 +93,6 @@ def discriminator_widths(image_size: int, base: int) -> list[int]:
     return [*widths, widths[-1]]
 
 
-def check_model(model: dict[str, Any], image_size: int) -> None:
-    conv_layout(image_size, "resnet")
-    check_attention_resolution(model.get("attention_resolution"), image_size)
-
-
 class ResnetGeneratorBody(nn.Module):
     """input vector → image; ``norm`` makes each block's norms (conditional ones for BigGAN)."""
 
@@ -154,4 +149,5 @@ def build_discriminator(spec: dict[str, Any]) -> Discriminator:
     return Discriminator(features, width, spec["num_classes"])
 
 
-ARCHITECTURES.register("resnet", Architecture(ResnetOptions, build_generator, build_discriminator, check_model))
+ARCHITECTURES.register("resnet", Architecture(ResnetOptions, build_generator, build_discriminator,
+                                            conv_fit_check("resnet")))
