@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ganforge.gan import RECIPES
 from ganforge.gan import VARIANTS as REGISTERED_VARIANTS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,6 +29,10 @@ def tiny_params(variants=VARIANTS, epochs: int = 2, limit: int = 256, **extra: o
         params[f"{variant}.variant.training.batch_size"] = 32
         params[f"{variant}.variant.training.log_every"] = 2
         params[f"{variant}.variant.evaluation.every_n_epochs"] = 1  # over a variant's own setting
+        if "stable_images" in RECIPES[REGISTERED_VARIANTS[variant].recipe].options.model_fields:
+            # growth to full resolution within the first epoch of the tiny data
+            params[f"{variant}.variant.recipe.stable_images"] = 32
+            params[f"{variant}.variant.recipe.fade_images"] = 32
     params.update(extra)
     return ",".join(f"{key}={value}" for key, value in params.items())
 

@@ -69,6 +69,9 @@ def shipped_variant(name: str, image_size: int = 16) -> dict:
     model.update({key: value for key, value in SHRUNK_MODEL.items() if key in model})
     if model.get("attention_resolution"):
         model["attention_resolution"] = attention_resolutions(image_size)[0]
+    if "stable_images" in variant.get("recipe", {}):
+        # a growth schedule that reaches full resolution after one epoch of the tiny data
+        variant["recipe"].update(stable_images=8, fade_images=8)
     training = variant.get("training", {})
     for key in RUN_LENGTH_KEYS:
         training.pop(key, None)

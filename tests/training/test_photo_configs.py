@@ -1,5 +1,6 @@
 """The `photos` environment (conf/photos): every variant's 64×64 and 96×96 RGB configuration
-builds and takes a training step on tiny random images, on a CPU, as a GPU user would run it."""
+builds and takes a training step on tiny random images (progan also at 128×128), on a CPU, as a GPU
+user would run it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from kedro.config import OmegaConfigLoader
 
 from ganforge.gan import VARIANTS, check_config_against_data, resolve_experiment_config
 from ganforge.gan import train as train_gan
+from ganforge.gan.networks.layout import conv_layout
 from ganforge.pipelines.data_processing.params import parse_data_params
 from ganforge.settings import CONFIG_LOADER_ARGS
 
@@ -34,17 +36,24 @@ def test_the_photos_environment_reads_rgb_folders_at_64(photo_parameters):
     assert photo_parameters["data"]["validation"]["on_failure"] == "fail"  # base keys kept under the override
 
 
-@pytest.mark.parametrize("size", [64, 96])
-@pytest.mark.parametrize("name", VARIANTS.names())
+#: every variant at 64 and 96; the progressive family also at 128 (its documented photo sizes)
+PHOTO_CASES = [(name, size) for size in (64, 96) for name in VARIANTS.names()] + [("progan", 128)]
+
+
+@pytest.mark.parametrize(("name", "size"), PHOTO_CASES)
 def test_every_photo_configuration_takes_a_training_step(photo_parameters, name, size, tmp_path):
     variant = photo_parameters[name]["variant"]
     if size == 96 and variant["model"].get("attention_resolution"):
         variant["model"].update(AT_96)
     variant["training"].update(epochs=1, batch_size=2, grid_size=2, grid_rows=1)
+    if "stable_images" in variant.get("recipe", {}):
+        # one step per phase (2 images an epoch): grown to the full size in `doublings` epochs
+        variant["recipe"].update(stable_images=1, fade_images=1)
+        variant["training"].update(epochs=conv_layout(size)[1])
     defaults = {**photo_parameters["training_defaults"], "device": "cpu", "resume": False,
                 "resume_dir": str(tmp_path)}
     config = resolve_experiment_config(defaults, variant)
     check_config_against_data(config, channels=3, image_size=size, num_classes=2)
     result = train_gan(make_model_input(count=2, size=size, channels=3, classes=2), config)
-    assert result.history[-1]["epoch"] == 1
+    assert result.history[-1]["epoch"] == variant["training"]["epochs"]
     assert result.epoch_samples[1].shape[1:] == (3, size, size)

@@ -16,6 +16,8 @@ from ganforge.errors import ConfigError, validation_problems
 from ganforge.gan.augment import AUGMENTATIONS
 from ganforge.gan.networks import ARCHITECTURES, INITIALIZERS, build_discriminator, contains_batch_norm, model_spec
 from ganforge.gan.objectives import OBJECTIVES
+from ganforge.gan.recipes import RECIPES
+from ganforge.gan.variants import VARIANTS, recipe_of
 from ganforge.utils import deep_merge
 
 
@@ -27,6 +29,8 @@ class ObjectiveConfig(_Strict):
     loss: str = "bce"
     clip_value: float | None = Field(None, gt=0)
     gradient_penalty: float | None = Field(None, gt=0)
+    #: ε of the drift penalty ε·E[D(real)²] on a Wasserstein critic (ProGAN: 0.001)
+    drift: float | None = Field(None, gt=0)
     #: β of the generator's off-diagonal orthogonal regularization (BigGAN: 1e-4); any loss
     orthogonal_regularization: float | None = Field(None, gt=0)
 
@@ -37,8 +41,8 @@ class ObjectiveConfig(_Strict):
                 "a Wasserstein critic needs objective.clip_value (WGAN) or "
                 "objective.gradient_penalty (WGAN-GP)"
             )
-        if self.loss != "wasserstein" and (self.clip_value or self.gradient_penalty):
-            raise ValueError("clip_value and gradient_penalty only apply to loss: wasserstein")
+        if self.loss != "wasserstein" and (self.clip_value or self.gradient_penalty or self.drift):
+            raise ValueError("clip_value, gradient_penalty and drift only apply to loss: wasserstein")
         if self.clip_value and self.gradient_penalty:
             raise ValueError(
                 "use objective.clip_value or objective.gradient_penalty, not both: clipping bounds "
@@ -87,6 +91,8 @@ class ExperimentConfig(_Strict):
     objective: ObjectiveConfig = ObjectiveConfig()
     optimizer: OptimizerConfig = OptimizerConfig()
     training: TrainingConfig = TrainingConfig()
+    #: the recipe's own settings, checked by its options class
+    recipe: dict[str, Any] = {}
     # checked by the evaluation settings (ganforge.metrics.settings), kept here as given
     evaluation: dict[str, Any] = {}
 
@@ -118,6 +124,9 @@ def resolve_experiment_config(training_defaults: dict[str, Any], variant: dict[s
     # switches architecture (conf/photos) can clear the keys of the one it replaces
     model = {key: value for key, value in config["model"].items() if value is not None}
     config["model"] = _validated(options, {**model, "architecture": architecture}, f"{name}.model", name)
+    if name in VARIANTS:
+        options = RECIPES[recipe_of(name)].options
+        config["recipe"] = _validated(options, config["recipe"], f"{name}.recipe", name)
     INITIALIZERS[config["model"]["init"]]
     OBJECTIVES[config["objective"]["loss"]]
     for operation in config["training"]["augment"]:

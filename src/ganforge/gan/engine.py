@@ -9,6 +9,7 @@ back every ``log_every`` steps, so the loop does not synchronize with the host o
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import time
@@ -234,6 +235,7 @@ def _run_epochs(
                        bf16=training["precision"] == "bf16" and device.type == "cuda",
                        augmentations=tuple(training["augment"]))
     writer = _tensorboard_writer(config) if training["tensorboard"] else None
+    recipe.on_train_start(batches.steps_per_epoch * batches.batch_size, training["epochs"])
     if state.epoch == 0 and not state.epoch_samples:
         state.epoch_samples[0] = _grid(state, grid_inputs, normalization)
 
@@ -260,14 +262,15 @@ def _run_epochs(
 
         seconds = time.perf_counter() - started
         row = {"epoch": epoch, "step": state.step, **{f"{k}_steps": v for k, v in state.counters.items()},
-               **log.means(), "seconds": seconds,
+               **log.means(), **recipe.progress(), "seconds": seconds,
                "images_per_second": batches.steps_per_epoch * batches.batch_size / seconds}
         state.epoch = epoch
         state.history.append(row)
         state.epoch_samples[epoch] = _grid(state, grid_inputs, normalization)
         _snapshot_if_due(state, config, epoch)
         logger.info("%s epoch %d/%d: %s, %.1f s, %.0f images/s", name, epoch, training["epochs"],
-                    ", ".join(f"{k} {v:.4f}" for k, v in log.means().items() if not math.isnan(v)),
+                    ", ".join([f"{k} {v:.4f}" for k, v in log.means().items() if not math.isnan(v)]
+                              + [f"{k} {v:g}" for k, v in recipe.progress().items()]),
                     seconds, row["images_per_second"])
         if writer is not None:
             _write_tensorboard(writer, name, row, state.epoch_samples[epoch], recipe.history_columns)
@@ -280,9 +283,13 @@ def _run_epochs(
 
 def _snapshot_if_due(state: TrainingState, config: dict[str, Any], epoch: int) -> None:
     every = config.get("evaluation", {}).get("every_n_epochs", 0)
-    if every and (epoch % every == 0 or epoch == config["training"]["epochs"]):
+    # below full quality (a progressive generator under full resolution) the curve has no point
+    due = every and (epoch % every == 0 or epoch == config["training"]["epochs"])
+    if due and state.recipe.at_full_quality:
         state.snapshots[epoch] = {
-            "generator": {k: v.detach().cpu().clone() for k, v in state.sampling_network.state_dict().items()},
+            # tensors copied to the host; a module's extra state (a growth level) as it is
+            "generator": {k: v.detach().cpu().clone() if isinstance(v, torch.Tensor) else copy.deepcopy(v)
+                          for k, v in state.sampling_network.state_dict().items()},
             "train_seconds": sum(item["seconds"] for item in state.history),
             "step": state.step,
         }

@@ -66,12 +66,16 @@ class WassersteinObjective(Objective):
 
     clip_value: float | None = None
     gradient_penalty: float | None = None
+    #: ε of the drift term ε·E[D(x)²] on real scores (Karras et al. 2018, appendix A.1): keeps
+    #: the critic's output near 0, which the Wasserstein loss alone leaves free to wander
+    drift: float | None = None
     is_wasserstein = True
     # The penalty's double backward is sensitive to low precision; keep it in fp32.
     supports_bf16 = False
 
     def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
-        return fake_scores.mean() - real_scores.mean()
+        loss = fake_scores.mean() - real_scores.mean()
+        return loss + self.drift * real_scores.pow(2).mean() if self.drift else loss
 
     def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
         return -fake_scores.mean()
@@ -150,7 +154,8 @@ OBJECTIVES.register("bce", lambda settings: Objective())
 OBJECTIVES.register("minimax", lambda settings: MinimaxObjective())
 OBJECTIVES.register("hinge", lambda settings: HingeObjective())
 OBJECTIVES.register("wasserstein", lambda settings: WassersteinObjective(
-    clip_value=settings.get("clip_value"), gradient_penalty=settings.get("gradient_penalty")))
+    clip_value=settings.get("clip_value"), gradient_penalty=settings.get("gradient_penalty"),
+    drift=settings.get("drift")))
 
 
 def build_objective(settings: dict[str, Any]) -> Objective:

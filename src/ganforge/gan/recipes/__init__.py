@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from pydantic import BaseModel, ConfigDict
 from torch import nn
 
 from ganforge.gan.augment import augment
@@ -72,10 +73,19 @@ def build_optimizer(parameters: Iterator[nn.Parameter], settings: dict[str, Any]
     return torch.optim.RMSprop(parameters, lr=lr)
 
 
+class RecipeOptions(BaseModel):
+    """A recipe's own settings, the ``recipe:`` section of a variant (a growth schedule, a
+    regularization interval); the alternating recipe has none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class Recipe(ABC):
     """Base class of a training recipe. Subclasses set ``history_columns`` and implement
     :meth:`build_networks`, :meth:`build_optimizers` and :meth:`train_step`."""
 
+    #: the settings of the variant's ``recipe:`` section, validated before training
+    options: type[RecipeOptions] = RecipeOptions
     #: the scalars a step may log, in the order of the training history
     history_columns: tuple[str, ...] = ()
     #: networks whose weights get an exponential moving average
@@ -103,9 +113,24 @@ class Recipe(ABC):
         """Called once the networks exist (and are on the device)."""
         self.networks = networks
 
+    def on_train_start(self, images_per_epoch: int, epochs: int) -> None:
+        """Called once the run's length is known, before the first step: a schedule that cannot
+        fit raises ConfigError here."""
+        return None
+
     def on_epoch_start(self, epoch: int) -> None:
         """Schedules (resolution growth, fade-in) hook in here."""
         return None
+
+    def progress(self) -> dict[str, float]:
+        """Where a schedule stands, recorded with each epoch of the history (e.g. resolution, α)."""
+        return {}
+
+    @property
+    def at_full_quality(self) -> bool:
+        """Whether the sampling network now makes images worth scoring for the score curve
+        (a progressive generator is not, below the full resolution)."""
+        return True
 
     def state_dict(self) -> dict[str, Any]:
         """Schedule state that must survive a resume."""

@@ -42,15 +42,24 @@ class AdversarialRecipe(Recipe):
                 networks["discriminator"].parameters(), settings, settings["lr_discriminator"]),
         }
 
+    def real_images(self, batch: Batch) -> torch.Tensor:
+        """The real images as the discriminator sees them at this step."""
+        return batch.real
+
+    def fake_images(self, noise: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """The generator's images for this step (in the same form as :meth:`real_images`)."""
+        return self.networks["generator"](noise, labels)
+
     def train_step(self, batch: Batch, step: StepContext) -> None:
         generator, critic, objective = self.networks["generator"], self.networks["discriminator"], self.objective
         noise = step.noise(batch.size, self.spec["latent_dim"])
+        real = self.real_images(batch)
         with step.autocast(objective.supports_bf16):
-            fake = generator(noise, batch.labels)
-            real_scores = critic(step.augment(batch.real), batch.labels)
+            fake = self.fake_images(noise, batch.labels)
+            real_scores = critic(step.augment(real), batch.labels)
             fake_scores = critic(step.augment(fake.detach()), batch.labels)
             critic_loss = objective.discriminator_loss(real_scores.float(), fake_scores.float())
-        penalty = objective.penalty(critic, batch.real, fake.float(), batch.labels, step.noise_rng)
+        penalty = objective.penalty(critic, real, fake.float(), batch.labels, step.noise_rng)
         step.optimize("discriminator", critic_loss if penalty is None else critic_loss + penalty)
         objective.after_critic_step(critic)
         step.log(discriminator_loss=critic_loss)
