@@ -77,6 +77,17 @@ def test_mnist_builtin_limit_is_shuffled_not_label_sorted(make_params):
     assert data.ids == again.ids
 
 
+def test_sklearn_digits_are_resized_labeled_and_shuffled(make_params):
+    data = _load(make_params(source="sklearn_digits"))
+    assert data.images.shape == (1797, 1, 28, 28) and data.images.dtype == torch.uint8
+    assert sorted(set(data.labels.tolist())) == list(range(10))
+    # white ink on black like MNIST (the corners are background), the 0..16 ink scaled to 0..255
+    assert data.images[:, :, 0, 0].float().mean() < 10 and data.images.max() == 255
+    small = _load(make_params(source="sklearn_digits", image_size=16, limit=100, seed=2))
+    assert small.images.shape == (100, 1, 16, 16) and small.ids[0].startswith("sklearn_digits/")
+    assert small.ids != _load(make_params(source="sklearn_digits", image_size=16, limit=100, seed=3)).ids
+
+
 def test_seeded_order_is_a_permutation():
     order = seeded_order(50, seed=1, limit=None)
     assert sorted(order.tolist()) == list(range(50))

@@ -15,8 +15,9 @@ class ExponentialMovingAverage:
     Buffers such as BatchNorm's running mean and variance are averaged with the same decay as the
     weights: they describe the activations of the averaged network, and copying the live
     network's statistics onto averaged weights would pair two different networks. Integer
-    buffers (``num_batches_tracked``), spectral norm's power-iteration vectors and modules' extra
-    state (a progressive network's level and fade-in α) are copied.
+    buffers (``num_batches_tracked``) and spectral norm's power-iteration vectors are copied.
+    State that is not a tensor (a progressive network's level and fade-in α) is the recipe's to
+    set, on the live and the averaged network alike.
 
     The decay ramps up as min(decay, (1 + t) / (10 + t)) so that short runs and variants with few
     generator steps (n_critic = 5) are not dominated by the random initialization.
@@ -32,7 +33,6 @@ class ExponentialMovingAverage:
         own = list(self.model.buffers())
         self._averaged_buffers = [b for b, averaged in zip(own, self._buffer_averaged, strict=True) if averaged]
         self._copied_buffers = [b for b, averaged in zip(own, self._buffer_averaged, strict=True) if not averaged]
-        self._stateful = [index for index, module in enumerate(self.model.modules()) if _has_extra_state(module)]
 
     @torch.no_grad()
     def update(self, network: nn.Module) -> None:
@@ -47,15 +47,7 @@ class ExponentialMovingAverage:
         copied = [b for b, averaged in zip(live, self._buffer_averaged, strict=True) if not averaged]
         for own, source in zip(self._copied_buffers, copied, strict=True):
             own.copy_(source)
-        if self._stateful:
-            modules = list(network.modules())
-            own_modules = list(self.model.modules())
-            for index in self._stateful:
-                own_modules[index].set_extra_state(modules[index].get_extra_state())
 
-
-def _has_extra_state(module: nn.Module) -> bool:
-    return type(module).get_extra_state is not nn.Module.get_extra_state
 
 
 def _averaged(name: str, buffer: torch.Tensor) -> bool:

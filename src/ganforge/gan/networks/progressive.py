@@ -56,10 +56,15 @@ def _unconditional(spec: dict[str, Any]) -> None:
 class Progressive(nn.Module):
     """The growth state both networks share: the current level and the fade-in α."""
 
-    def __init__(self, levels: int) -> None:
+    def __init__(self, levels: int, image_size: int) -> None:
         super().__init__()
-        self.levels = levels
+        self.levels, self.image_size = levels, image_size
         self.level, self.alpha = 0, 1.0
+
+    def resolution(self, level: int | None = None) -> int:
+        """Side of the images at ``level`` (by default the current one): each level below the
+        last halves the data's size."""
+        return self.image_size // 2 ** (self.levels - 1 - (self.level if level is None else level))
 
     def set_progress(self, level: int, alpha: float) -> None:
         if not (0 <= level < self.levels and 0.0 <= alpha <= 1.0):
@@ -80,9 +85,8 @@ class Progressive(nn.Module):
 class ProgressiveGenerator(Progressive):
     def __init__(self, spec: dict[str, Any]) -> None:
         start, widths = level_widths(spec["image_size"], spec["base_channels"], spec["max_channels"])
-        super().__init__(len(widths))
+        super().__init__(len(widths), spec["image_size"])
         _unconditional(spec)
-        self.image_size = spec["image_size"]
         # level 0: z → start×start maps (the paper's 4×4 convolution on a 1×1 input is this dense layer)
         first = nn.Sequential(
             PixelNorm(), EqualizedLinear(spec["latent_dim"], widths[0] * start * start),
@@ -123,7 +127,7 @@ class ProgressiveDiscriminator(Progressive):
 
     def __init__(self, spec: dict[str, Any]) -> None:
         start, widths = level_widths(spec["image_size"], spec["base_channels"], spec["max_channels"])
-        super().__init__(len(widths))
+        super().__init__(len(widths), spec["image_size"])
         _unconditional(spec)
         self.from_rgb = nn.ModuleList([
             nn.Sequential(EqualizedConv2d(spec["channels"], width, 1), _activation()) for width in widths])

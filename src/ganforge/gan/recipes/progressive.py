@@ -89,7 +89,7 @@ class ProgressiveRecipe(AdversarialRecipe):
 
     def real_images(self, batch: Batch) -> torch.Tensor:
         generator = self.networks["generator"]
-        factor = 2 ** (generator.levels - 1 - generator.level)
+        factor = generator.image_size // generator.resolution()
         real = F.avg_pool2d(batch.real, factor) if factor > 1 else batch.real
         if generator.fading:
             coarse = F.interpolate(F.avg_pool2d(real, 2), scale_factor=2, mode="nearest")
@@ -115,8 +115,7 @@ class ProgressiveRecipe(AdversarialRecipe):
 
     def progress(self) -> dict[str, float]:
         level, alpha = self.schedule.at(self.images_seen)
-        generator = self.networks["generator"]
-        return {"resolution": generator.image_size // 2 ** (generator.levels - 1 - level), "alpha": alpha}
+        return {"resolution": self.networks["generator"].resolution(level), "alpha": alpha}
 
     @property
     def at_full_quality(self) -> bool:

@@ -102,6 +102,30 @@ def load_mnist_builtin(params: DataParams) -> SourceData:
     return SourceData(images, labels, list(MNIST_CLASSES), ids, paths)
 
 
+# --------------------------------------------------------------------------- scikit-learn digits
+
+SKLEARN_DIGIT_LEVELS = 16  # load_digits counts ink in 4×4 blocks: integers 0..16
+
+
+def load_sklearn_digits(params: DataParams) -> SourceData:
+    """The 1,797 handwritten digits that scikit-learn ships (UCI optical recognition set, 8×8,
+    ink 0..16), resized to ``data.image_size`` with antialiased bilinear interpolation: a second
+    offline handwriting source, written by other people than MNIST's, for two-domain variants."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    ink = torch.from_numpy(digits.images.astype(np.float32)).unsqueeze(1) / SKLEARN_DIGIT_LEVELS
+    size = params.image_size
+    resized = torch.nn.functional.interpolate(ink, size=(size, size), mode="bilinear", antialias=True,
+                                              align_corners=False)
+    images = (resized.clamp(0, 1) * 255).round().to(torch.uint8)
+    labels = torch.from_numpy(digits.target.astype(np.int64))
+    order = seeded_order(len(images), params.seed, params.limit)
+    images, labels = _take(images, labels, order)
+    ids, paths = _array_ids("sklearn_digits", "sklearn.datasets.load_digits", order)
+    return SourceData(images, labels, list(MNIST_CLASSES), ids, paths)
+
+
 # --------------------------------------------------------------------------- torchvision IDX
 
 IDX_FOLDERS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
@@ -511,6 +535,7 @@ def load_tensor_file(params: DataParams) -> SourceData:
 
 LOADERS = {
     "mnist_builtin": load_mnist_builtin,
+    "sklearn_digits": load_sklearn_digits,
     "mnist": load_idx_dataset,
     "fashion_mnist": load_idx_dataset,
     "cifar10": load_cifar10,
