@@ -112,6 +112,33 @@ class HingeObjective(Objective):
         return -fake_scores.mean()
 
 
+@dataclass
+class LeastSquaresObjective(Objective):
+    """Least-squares loss (Mao et al. 2017, the a = 0, b = c = 1 form that CycleGAN uses): the
+    discriminator regresses real scores to 1 and fake ones to 0, the generator pulls its scores
+    to 1. Unlike the sigmoid loss, fakes the discriminator already calls real but that lie far
+    from the data still give a gradient."""
+
+    def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+        return (real_scores - 1).pow(2).mean() + fake_scores.pow(2).mean()
+
+    def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
+        return (fake_scores - 1).pow(2).mean()
+
+
+def cycle_consistency_loss(real: torch.Tensor, reconstructed: torch.Tensor) -> torch.Tensor:
+    """‖F(G(x)) − x‖₁, the mean absolute error per pixel (Zhu et al. 2017, eq. 2): translating
+    there and back must give the image back, which rules out mappings that forget the input."""
+    return (reconstructed - real).abs().mean()
+
+
+def identity_loss(real_target: torch.Tensor, translated_target: torch.Tensor) -> torch.Tensor:
+    """‖G(y) − y‖₁ for y already in G's target domain (Zhu et al. 2017, §5.2, after Taigman et
+    al. 2017): a translator given an image of its own output domain should leave it alone, which
+    keeps colours and intensities from drifting."""
+    return (translated_target - real_target).abs().mean()
+
+
 def gradient_penalty(
     critic: nn.Module,
     real: torch.Tensor,
@@ -153,6 +180,7 @@ OBJECTIVES: Registry[Callable[[dict[str, Any]], Objective]] = Registry("objectiv
 OBJECTIVES.register("bce", lambda settings: Objective())
 OBJECTIVES.register("minimax", lambda settings: MinimaxObjective())
 OBJECTIVES.register("hinge", lambda settings: HingeObjective())
+OBJECTIVES.register("least_squares", lambda settings: LeastSquaresObjective())
 OBJECTIVES.register("wasserstein", lambda settings: WassersteinObjective(
     clip_value=settings.get("clip_value"), gradient_penalty=settings.get("gradient_penalty"),
     drift=settings.get("drift")))
