@@ -9,7 +9,8 @@ from dp_helpers import digits, write_cifar, write_idx, write_png_folder
 
 from ganforge.pipelines.data_processing import nodes
 from ganforge.pipelines.data_processing.params import parse_data_params
-from ganforge.pipelines.data_processing.sources import load_source, seeded_order
+from ganforge.errors import ConfigError, DataSourceError
+from ganforge.pipelines.data_processing.sources import SourceData, load_source, seeded_order, transform_images
 
 
 def _load(params):
@@ -86,6 +87,35 @@ def test_sklearn_digits_are_resized_labeled_and_shuffled(make_params):
     small = _load(make_params(source="sklearn_digits", image_size=16, limit=100, seed=2))
     assert small.images.shape == (100, 1, 16, 16) and small.ids[0].startswith("sklearn_digits/")
     assert small.ids != _load(make_params(source="sklearn_digits", image_size=16, limit=100, seed=3)).ids
+
+
+def test_parts_of_one_source_are_disjoint_and_cover_it(make_params):
+    whole = _load(make_params(limit=101))
+    halves = [_load(make_params(limit=101, part=[k, 2])) for k in (0, 1)]
+    assert [len(half.ids) for half in halves] == [50, 51]
+    assert not set(halves[0].ids) & set(halves[1].ids)
+    assert halves[0].ids + halves[1].ids == whole.ids
+    assert torch.equal(torch.cat([half.images for half in halves]), whole.images)
+
+
+def test_negative_and_edge_domains_are_derived_from_the_images(make_params):
+    original = _load(make_params(limit=20))
+    negative = _load(make_params(limit=20, transform="negative"))
+    assert torch.equal(negative.images, 255 - original.images) and negative.ids[0] == f"negative:{original.ids[0]}"
+    assert torch.equal(negative.labels, original.labels)
+    stroke = torch.zeros(1, 1, 5, 5, dtype=torch.uint8)
+    stroke[..., 1:4, 1:4] = 200  # a 3×3 square: its 3×3 dilation is 5×5, its erosion one pixel
+    edges = transform_images(SourceData(stroke, None, [], ["s"], ["s"]), "edges").images[0, 0]
+    expected = torch.full((5, 5), 200, dtype=torch.uint8)
+    expected[2, 2] = 0
+    assert torch.equal(edges, expected)
+
+
+def test_bad_parts_are_one_clear_error(make_params):
+    with pytest.raises(ConfigError, match=r"data.part: .*must be \[k, n\] with 0 <= k < n, got \[2, 2\]"):
+        _load(make_params(part=[2, 2]))
+    with pytest.raises(DataSourceError, match=r"data.part \[0, 5\] of 3 images is empty"):
+        _load(make_params(limit=3, part=[0, 5]))
 
 
 def test_seeded_order_is_a_permutation():

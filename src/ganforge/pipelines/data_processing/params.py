@@ -38,6 +38,12 @@ class DataParams(BaseModel):
     value_range: tuple[float, float] | None = None
     num_classes: int | None = Field(None, gt=0)
     num_workers: int | None = Field(None, gt=0)
+    #: [k, n]: keep only the k-th (from 0) of n disjoint parts of the (shuffled, limited) images,
+    #: so that two domains drawn from one source never share an image
+    part: tuple[int, int] | None = None
+    #: a derived domain (CoGAN's digit experiments): negative = inverted intensities, edges = the
+    #: outline of each stroke (morphological gradient, 3×3)
+    transform: Literal["none", "negative", "edges"] = "none"
     validation: ValidationParams = Field(default_factory=ValidationParams)
 
     @field_validator("value_range")
@@ -45,6 +51,13 @@ class DataParams(BaseModel):
     def _ordered(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
         if value is not None and not value[0] < value[1]:
             raise ValueError(f"must be [low, high] with low < high, got {list(value)}")
+        return value
+
+    @field_validator("part")
+    @classmethod
+    def _valid_part(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None and not 0 <= value[0] < value[1]:
+            raise ValueError(f"must be [k, n] with 0 <= k < n, got {list(value)}")
         return value
 
     @property

@@ -552,6 +552,44 @@ def check_source(source: str) -> None:
 
 
 def load_source(params: DataParams) -> SourceData:
-    """Dispatch on ``data.source``."""
+    """Dispatch on ``data.source``, then keep ``data.part`` and apply ``data.transform``."""
     check_source(params.source)
-    return LOADERS[params.source](params)
+    data = LOADERS[params.source](params)
+    if params.part is not None:
+        data = keep_part(data, *params.part)
+    if params.transform != "none":
+        data = transform_images(data, params.transform)
+    return data
+
+
+def keep_part(data: SourceData, index: int, parts: int) -> SourceData:
+    """The ``index``-th of ``parts`` contiguous, disjoint slices of the images (in stored order,
+    which is already the seeded shuffle, so each part is a random sample)."""
+    count = len(data.images)
+    start, stop = count * index // parts, count * (index + 1) // parts
+    if start == stop:
+        raise DataSourceError(f"data.part [{index}, {parts}] of {count} images is empty: use fewer parts "
+                              "or more images.")
+    labels = data.labels[start:stop] if data.labels is not None else None
+    return SourceData(data.images[start:stop].contiguous(), labels, data.class_names, data.ids[start:stop],
+                      data.paths[start:stop], data.value_range, data.extra)
+
+
+def transform_images(data: SourceData, transform: str) -> SourceData:
+    """A derived domain: ``negative`` (low + high − x over the images' value range) or ``edges``
+    (3×3 dilation minus 3×3 erosion: a band along every stroke's border, whatever its polarity).
+    Ids get the transform's name, so the manifest never passes derived images off as originals."""
+    low, high = data.value_range
+    images = data.images.to(torch.float32)
+    if transform == "negative":
+        derived = low + high - images
+    elif transform == "edges":
+        dilated = torch.nn.functional.max_pool2d(images, 3, stride=1, padding=1)
+        eroded = -torch.nn.functional.max_pool2d(-images, 3, stride=1, padding=1)
+        derived = low + (dilated - eroded)
+    else:
+        raise ConfigError(f"data.transform is '{transform}'; valid: none, negative, edges.")
+    if data.images.dtype == torch.uint8:
+        derived = derived.round().clamp(0, 255).to(torch.uint8)
+    return SourceData(derived, data.labels, data.class_names, [f"{transform}:{i}" for i in data.ids], data.paths,
+                      data.value_range, data.extra)
