@@ -100,3 +100,41 @@ def test_pipeline_image_folder_unlabeled(tmp_path, make_params):
     assert model_input["images"].shape == (5, 3, 16, 16) and model_input["labels"] is None
     assert model_input["num_classes"] == 0 and model_input["class_names"] == []
     assert digits(1).dtype == np.uint8
+
+
+def _domain_catalog(root: Path, domain_params: dict[str, dict]) -> DataCatalog:
+    """The conf/base dataset factories of two-domain data, with file paths moved under ``root``."""
+    conf = OmegaConfigLoader(str(PROJECT / "conf"), base_env="base", default_run_env="local")
+    patterns = {name: dict(entry) for name, entry in conf["catalog"].items() if name.startswith("{variant}.{domain}.")}
+    for entry in patterns.values():
+        if "filepath" in entry:
+            entry["filepath"] = str(root / entry["filepath"])
+    catalog = DataCatalog.from_config(patterns)
+    for name, params in domain_params.items():
+        catalog[f"params:{name}.data"] = params
+    return catalog
+
+
+def test_two_domains_run_the_same_pipeline_each_with_its_own_versioned_outputs(tmp_path):
+    from ganforge.pipelines.data_processing import DOMAINS, create_domain_pipeline
+
+    # CoGAN's digits and their negatives: one source cut in two parts, so no image is in both
+    params = {"cogan.domain_a": {"limit": 120, "part": [0, 2]},
+              "cogan.domain_b": {"limit": 120, "part": [1, 2], "transform": "negative"}}
+    catalog = _domain_catalog(tmp_path, params)
+    both = create_domain_pipeline("cogan", DOMAINS[0]) + create_domain_pipeline("cogan", DOMAINS[1])
+    SequentialRunner().run(both, catalog)
+    loaded = {}
+    for domain in DOMAINS:
+        folder = tmp_path / f"data/05_model_input/cogan/{domain}/model_input.pt"
+        loaded[domain] = TorchDataset(filepath=str(folder), version=Version(None, None)).load()
+        assert (tmp_path / f"data/08_reporting/cogan/{domain}/data_validation.json").is_dir()
+        assert (tmp_path / f"data/02_intermediate/cogan/{domain}/image_manifest.parquet").is_dir()
+    a, b = loaded["domain_a"], loaded["domain_b"]
+    assert a["images"].shape == b["images"].shape == (60, 1, 28, 28)
+    assert a["fingerprint"] != b["fingerprint"]
+    # negatives: mostly bright background where the digits have a dark one
+    assert a["images"].float().mean() < 80 < 175 < b["images"].float().mean()
+    assert not (tmp_path / "data/05_model_input/model_input.pt").exists()  # the single-domain set is untouched
+    with pytest.raises(ValueError, match="domain must be one of domain_a, domain_b, got 'domain_c'"):
+        create_domain_pipeline("cogan", "domain_c")

@@ -1,10 +1,26 @@
-"""``kedro run --pipeline=data_processing``: ingest → validate → gate → normalize."""
+"""``kedro run --pipeline=data_processing``: ingest → validate → gate → normalize.
+
+A variant that learns across two image domains (CycleGAN, CoGAN) runs this same pipeline once per
+domain under the namespace ``<variant>.<domain>``: it reads ``params:<variant>.<domain>.data`` and
+writes ``<variant>.<domain>.model_input`` with its own manifest and validation report.
+"""
 
 from __future__ import annotations
 
 from kedro.pipeline import Pipeline, node
 
 from .nodes import build_model_input, gate_validation, ingest_images, validate_manifest
+
+#: the two training sets of a two-domain variant, each a namespace of this pipeline
+DOMAINS = ("domain_a", "domain_b")
+
+
+def create_domain_pipeline(variant: str, domain: str) -> Pipeline:
+    """This pipeline for one domain of ``variant`` (parameters and datasets under
+    ``<variant>.<domain>``), validated and normalized exactly as a single training set is."""
+    if domain not in DOMAINS:
+        raise ValueError(f"domain must be one of {', '.join(DOMAINS)}, got '{domain}'")
+    return Pipeline(create_pipeline(), namespace=f"{variant}.{domain}", tags={variant})
 
 
 def create_pipeline(**kwargs) -> Pipeline:
