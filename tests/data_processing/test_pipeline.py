@@ -21,17 +21,20 @@ from ganforge.utils import content_digest
 OUTPUTS = ("image_manifest", "data_validation_report", "data_validation_summary", "model_input")
 
 
-def project_catalog(root: Path, data_params: dict) -> DataCatalog:
-    """The real conf/base catalog entries of this pipeline, with file paths moved under ``root``."""
+def _catalog_under(root: Path, keep) -> DataCatalog:
+    """The conf/base catalog entries (or factories) whose name ``keep`` accepts, with file paths
+    moved under ``root``."""
     conf = OmegaConfigLoader(str(PROJECT / "conf"), base_env="base", default_run_env="local")
-    pipeline_datasets = create_pipeline().datasets()
-    entries = {
-        name: dict(entry) for name, entry in conf["catalog"].items() if name in pipeline_datasets
-    }
+    entries = {name: dict(entry) for name, entry in conf["catalog"].items() if keep(name)}
     for entry in entries.values():
         if "filepath" in entry:
             entry["filepath"] = str(root / entry["filepath"])
-    catalog = DataCatalog.from_config(entries)
+    return DataCatalog.from_config(entries)
+
+
+def project_catalog(root: Path, data_params: dict) -> DataCatalog:
+    """The real conf/base catalog entries of this pipeline, with file paths moved under ``root``."""
+    catalog = _catalog_under(root, create_pipeline().datasets().__contains__)
     catalog["params:data"] = data_params
     return catalog
 
@@ -104,12 +107,7 @@ def test_pipeline_image_folder_unlabeled(tmp_path, make_params):
 
 def _domain_catalog(root: Path, domain_params: dict[str, dict]) -> DataCatalog:
     """The conf/base dataset factories of two-domain data, with file paths moved under ``root``."""
-    conf = OmegaConfigLoader(str(PROJECT / "conf"), base_env="base", default_run_env="local")
-    patterns = {name: dict(entry) for name, entry in conf["catalog"].items() if name.startswith("{variant}.{domain}.")}
-    for entry in patterns.values():
-        if "filepath" in entry:
-            entry["filepath"] = str(root / entry["filepath"])
-    catalog = DataCatalog.from_config(patterns)
+    catalog = _catalog_under(root, lambda name: name.startswith("{variant}.{domain}."))
     for name, params in domain_params.items():
         catalog[f"params:{name}.data"] = params
     return catalog

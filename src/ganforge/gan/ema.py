@@ -49,7 +49,6 @@ class ExponentialMovingAverage:
             own.copy_(source)
 
 
-
 def _averaged(name: str, buffer: torch.Tensor) -> bool:
     power_iteration_vector = ".parametrizations." in f".{name}" and name.rsplit(".", 1)[-1] in ("_u", "_v")
     return buffer.is_floating_point() and not power_iteration_vector

@@ -261,16 +261,17 @@ def _run_epochs(
         _check_finite_weights(state, epoch, resume, name)
 
         seconds = time.perf_counter() - started
+        means, progress = log.means(), recipe.progress()
         row = {"epoch": epoch, "step": state.step, **{f"{k}_steps": v for k, v in state.counters.items()},
-               **log.means(), **recipe.progress(), "seconds": seconds,
+               **means, **progress, "seconds": seconds,
                "images_per_second": batches.steps_per_epoch * batches.batch_size / seconds}
         state.epoch = epoch
         state.history.append(row)
         state.epoch_samples[epoch] = _grid(state, grid_inputs, normalization)
         _snapshot_if_due(state, config, epoch)
         logger.info("%s epoch %d/%d: %s, %.1f s, %.0f images/s", name, epoch, training["epochs"],
-                    ", ".join([f"{k} {v:.4f}" for k, v in log.means().items() if not math.isnan(v)]
-                              + [f"{k} {v:g}" for k, v in recipe.progress().items()]),
+                    ", ".join([f"{k} {v:.4f}" for k, v in means.items() if not math.isnan(v)]
+                              + [f"{k} {v:g}" for k, v in progress.items()]),
                     seconds, row["images_per_second"])
         if writer is not None:
             _write_tensorboard(writer, name, row, state.epoch_samples[epoch], recipe.history_columns)

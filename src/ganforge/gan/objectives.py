@@ -129,14 +129,13 @@ class LeastSquaresObjective(Objective):
 def cycle_consistency_loss(real: torch.Tensor, reconstructed: torch.Tensor) -> torch.Tensor:
     """‖F(G(x)) − x‖₁, the mean absolute error per pixel (Zhu et al. 2017, eq. 2): translating
     there and back must give the image back, which rules out mappings that forget the input."""
-    return (reconstructed - real).abs().mean()
+    return F.l1_loss(reconstructed, real)
 
 
-def identity_loss(real_target: torch.Tensor, translated_target: torch.Tensor) -> torch.Tensor:
-    """‖G(y) − y‖₁ for y already in G's target domain (Zhu et al. 2017, §5.2, after Taigman et
-    al. 2017): a translator given an image of its own output domain should leave it alone, which
-    keeps colours and intensities from drifting."""
-    return (translated_target - real_target).abs().mean()
+#: ‖G(y) − y‖₁ for y already in G's target domain (Zhu et al. 2017, §5.2, after Taigman et al.
+#: 2017), the same distance: a translator given an image of its own output domain should leave
+#: it alone, which keeps colours and intensities from drifting. Called (real y, G(y)).
+identity_loss = cycle_consistency_loss
 
 
 def gradient_penalty(

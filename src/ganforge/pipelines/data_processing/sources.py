@@ -21,7 +21,7 @@ import logging
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -571,8 +571,8 @@ def keep_part(data: SourceData, index: int, parts: int) -> SourceData:
         raise DataSourceError(f"data.part [{index}, {parts}] of {count} images is empty: use fewer parts "
                               "or more images.")
     labels = data.labels[start:stop] if data.labels is not None else None
-    return SourceData(data.images[start:stop].contiguous(), labels, data.class_names, data.ids[start:stop],
-                      data.paths[start:stop], data.value_range, data.extra)
+    return replace(data, images=data.images[start:stop].contiguous(), labels=labels, ids=data.ids[start:stop],
+                   paths=data.paths[start:stop])
 
 
 def transform_images(data: SourceData, transform: str) -> SourceData:
@@ -591,5 +591,4 @@ def transform_images(data: SourceData, transform: str) -> SourceData:
         raise ConfigError(f"data.transform is '{transform}'; valid: none, negative, edges.")
     if data.images.dtype == torch.uint8:
         derived = derived.round().clamp(0, 255).to(torch.uint8)
-    return SourceData(derived, data.labels, data.class_names, [f"{transform}:{i}" for i in data.ids], data.paths,
-                      data.value_range, data.extra)
+    return replace(data, images=derived, ids=[f"{transform}:{i}" for i in data.ids])
