@@ -8,11 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ganforge.gan import RECIPES
+from ganforge.gan import DOMAINS, RECIPES, domains_of
 from ganforge.gan import VARIANTS as REGISTERED_VARIANTS
 
 REPO = Path(__file__).resolve().parents[1]
 VARIANTS = tuple(REGISTERED_VARIANTS.names())
+ONE_DOMAIN_VARIANTS = tuple(variant for variant in VARIANTS if domains_of(variant) == 1)
+TWO_DOMAIN_VARIANTS = tuple(variant for variant in VARIANTS if domains_of(variant) == 2)
 
 
 def tiny_params(variants=VARIANTS, epochs: int = 2, limit: int = 256, **extra: object) -> str:
@@ -29,6 +31,9 @@ def tiny_params(variants=VARIANTS, epochs: int = 2, limit: int = 256, **extra: o
         params[f"{variant}.variant.training.batch_size"] = 32
         params[f"{variant}.variant.training.log_every"] = 2
         params[f"{variant}.variant.evaluation.every_n_epochs"] = 1  # over a variant's own setting
+        if domains_of(variant) == 2:
+            for domain in DOMAINS:
+                params[f"{variant}.{domain}.data.limit"] = limit
         if "stable_images" in RECIPES[REGISTERED_VARIANTS[variant].recipe].options.model_fields:
             # growth to full resolution within the first epoch of the tiny data
             params[f"{variant}.variant.recipe.stable_images"] = 32

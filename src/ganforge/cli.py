@@ -22,7 +22,9 @@ def runtime_params_from_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     config = json.loads(json.dumps(manifest["parameters"]))
     config["evaluation"].pop("resolved_backbone", None)  # derived, not a setting
     params: dict[str, Any] = {config["name"]: {"variant": config}}
-    if manifest.get("data_parameters"):
+    if manifest.get("data_parameters") and "domain_a" in manifest["data"]:  # a two-domain variant
+        params[config["name"]].update({domain: {"data": data} for domain, data in manifest["data_parameters"].items()})
+    elif manifest.get("data_parameters"):
         params["data"] = manifest["data_parameters"]
     return params
 

@@ -17,10 +17,17 @@ logger = logging.getLogger(__name__)
 class GanForgeHooks:
     def __init__(self) -> None:
         self._data_parameters: dict[str, Any] | None = None
+        self._domain_parameters: dict[str, Any] = {}
 
     @hook_impl
     def after_context_created(self, context) -> None:  # noqa: ANN001 - KedroContext
         self._data_parameters = context.params.get("data")
+        # the data parameters of each two-domain variant's domains (<variant>.domain_a.data, ...)
+        self._domain_parameters = {
+            name: {domain: section[domain].get("data") for domain in ("domain_a", "domain_b")
+                   if isinstance(section.get(domain), dict)}
+            for name, section in context.params.items() if isinstance(section, dict) and "variant" in section
+            and any(domain in section for domain in ("domain_a", "domain_b"))}
         _install_short_error_hook()
         node_logger = logging.getLogger("kedro.pipeline.node")
         if not any(isinstance(existing, _UserErrorsOnce) for existing in node_logger.filters):
@@ -28,6 +35,7 @@ class GanForgeHooks:
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:  # noqa: ANN001
+        _require_domain_parameters(pipeline, catalog)
         # Kedro's session id is also the save version of every versioned dataset of this run,
         # so it identifies the run's checkpoint, grids and reports together.
         catalog["run_info"] = {
@@ -38,8 +46,24 @@ class GanForgeHooks:
             "runtime_params": dict(run_params.get("runtime_params") or run_params.get("extra_params") or {}),
             "command": " ".join(["kedro", *sys.argv[1:]]) if sys.argv else None,
             "data_parameters": self._data_parameters,
+            "domain_data_parameters": self._domain_parameters,
         }
 
+
+
+def _require_domain_parameters(pipeline, catalog) -> None:  # noqa: ANN001
+    """A two-domain variant without one of its domains' data settings fails here, before anything
+    runs, with what to add (Kedro would only name the missing dataset)."""
+    from ganforge.errors import ConfigError
+
+    missing = sorted(name.removeprefix("params:") for name in pipeline.inputs()
+                     if name.startswith("params:") and ".domain_" in name and name not in catalog)
+    if missing:
+        variant = missing[0].split(".")[0]
+        raise ConfigError(
+            f"Missing parameters {', '.join(missing)}: a two-domain variant needs the data settings of both "
+            f"domains. Add them to conf/base/parameters_{variant}.yml, e.g. `{variant}: {{domain_b: {{data: "
+            "{source: sklearn_digits}}}}` (any data source, as under `data:`).")
 
 
 class _UserErrorsOnce(logging.Filter):

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline
 
-from ganforge.gan import VARIANTS
+from ganforge.gan import DOMAINS, VARIANTS, domains_of
 from ganforge.pipelines import data_processing
 from ganforge.pipelines.compare.pipeline import create_pipeline as create_compare_pipeline
 from ganforge.pipelines.experiment import (
     create_experiment_pipeline,
     create_rescoring_pipeline,
     create_retraining_pipeline,
+    create_two_domain_experiment_pipeline,
+    create_two_domain_rescoring_pipeline,
+    create_two_domain_retraining_pipeline,
 )
 
 
@@ -19,14 +22,23 @@ def register_pipelines() -> dict[str, Pipeline]:
     data = data_processing.create_pipeline()
     variants = VARIANTS.names()
     pipelines: dict[str, Pipeline] = {"data_processing": data}
-    for variant in variants:
+    one_domain = [variant for variant in variants if domains_of(variant) == 1]
+    for variant in one_domain:
         pipelines[variant] = data + create_experiment_pipeline(variant)
         # re-score a saved checkpoint: --load-versions=<variant>.checkpoint:<version>
         pipelines[f"{variant}_score"] = create_rescoring_pipeline(variant)
         # scheduled batch retraining with champion promotion
         pipelines[f"retrain_{variant}"] = data + create_retraining_pipeline(variant)
+    two_domain = [variant for variant in variants if variant not in one_domain]
+    for variant in two_domain:
+        # each domain through the data pipeline under <variant>.domain_a / <variant>.domain_b
+        domain_data = sum((data_processing.create_domain_pipeline(variant, domain) for domain in DOMAINS),
+                          Pipeline([]))
+        pipelines[variant] = domain_data + create_two_domain_experiment_pipeline(variant)
+        pipelines[f"{variant}_score"] = create_two_domain_rescoring_pipeline(variant)
+        pipelines[f"retrain_{variant}"] = domain_data + create_two_domain_retraining_pipeline(variant)
     pipelines["retrain"] = sum((pipelines[f"retrain_{variant}"] for variant in variants), Pipeline([]))
-    pipelines["compare"] = create_compare_pipeline(variants)
+    pipelines["compare"] = create_compare_pipeline(one_domain, two_domain)
     everything = sum((pipelines[variant] for variant in variants), Pipeline([]))
     pipelines["__default__"] = everything + pipelines["compare"]
     return pipelines

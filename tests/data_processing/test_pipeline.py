@@ -107,7 +107,7 @@ def test_pipeline_image_folder_unlabeled(tmp_path, make_params):
 
 def _domain_catalog(root: Path, domain_params: dict[str, dict]) -> DataCatalog:
     """The conf/base dataset factories of two-domain data, with file paths moved under ``root``."""
-    catalog = _catalog_under(root, lambda name: name.startswith("{variant}.{domain}."))
+    catalog = _catalog_under(root, lambda name: name.startswith("{variant}_data.{domain}."))
     for name, params in domain_params.items():
         catalog[f"params:{name}.data"] = params
     return catalog

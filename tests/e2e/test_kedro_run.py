@@ -15,7 +15,8 @@ import torch
 from PIL import Image
 
 from tests.kedro_project import (
-    VARIANTS,
+    ONE_DOMAIN_VARIANTS,
+    TWO_DOMAIN_VARIANTS,
     kedro,
     kedro_env,
     latest,
@@ -39,7 +40,7 @@ def test_default_pipeline_completes(full_run):
     assert "Pipeline execution completed successfully" in log
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", ONE_DOMAIN_VARIANTS)
 def test_every_artifact_is_in_the_catalog(full_run, variant):
     project, _ = full_run
     data = project / "data"
@@ -84,6 +85,37 @@ def test_every_artifact_is_in_the_catalog(full_run, variant):
     assert list(curve["epoch"]) == [1, 2]
 
 
+@pytest.mark.parametrize("variant", TWO_DOMAIN_VARIANTS)
+def test_every_two_domain_artifact_is_in_the_catalog(full_run, variant):
+    project, _ = full_run
+    data = project / "data"
+    for domain in ("domain_a", "domain_b"):
+        # each domain ingested, validated and normalized by the data pipeline under its namespace
+        assert latest(data / f"05_model_input/{variant}/{domain}/model_input.pt").exists()
+        assert latest(data / f"08_reporting/{variant}/{domain}/data_validation.json").exists()
+    checkpoint = torch.load(latest(data / f"06_models/{variant}/checkpoint.pt"), weights_only=True)
+    assert set(checkpoint["networks"]) == set(checkpoint["optimizers"])
+    assert len(checkpoint["networks"]) == {"cyclegan": 4, "cogan": 2}[variant]
+    assert set(checkpoint["domains"]) == {"domain_a", "domain_b"}
+    manifest = json.loads(latest(data / f"08_reporting/{variant}/run_manifest.json").read_text())
+    assert manifest["data"]["domain_b"]["fingerprint"] == checkpoint["domains"]["domain_b"]["fingerprint"]
+    assert manifest["data_parameters"]["domain_b"]["source"] in ("sklearn_digits", "mnist_builtin")
+
+    metrics = json.loads(latest(data / f"08_reporting/{variant}/metrics.json").read_text())
+    scored = [metrics[name] for name in metrics["rows"]]
+    assert all(scores["fid"] > 0 and scores["n_samples"] == 100 for scores in scored)
+    assert metrics["fid"] == pytest.approx(sum(scores["fid"] for scores in scored) / 2)
+    if variant == "cyclegan":
+        assert metrics["rows"] == ["a_to_b", "b_to_a"]
+        assert all(0 <= scores["label_preservation"] <= 1 and 0 <= scores["cycle_error"] <= 1 for scores in scored)
+    else:
+        assert metrics["rows"] == ["domain_a", "domain_b"] and 0 <= metrics["pair_agreement"] <= 1
+    grid = Image.open(latest(data / f"07_model_output/{variant}/sample_grid.png"))
+    assert grid.height >= 4 * 28  # translations: real, there and back per domain; pairs: A over B, twice
+    history = pd.read_csv(latest(data / f"08_reporting/{variant}/training_history.csv"))
+    assert list(history["epoch"]) == [1, 2]
+
+
 def test_conditional_samples_are_class_balanced(full_run):
     project, _ = full_run
     samples = torch.load(latest(project / "data/07_model_output/cgan/samples.pt"), weights_only=True)
@@ -95,9 +127,11 @@ def test_conditional_samples_are_class_balanced(full_run):
 def test_comparison_report(full_run):
     project, _ = full_run
     table = pd.read_csv(latest(project / "data/08_reporting/comparison/comparison_table.csv"))
-    assert sorted(table["variant"]) == sorted(VARIANTS)
+    assert sorted(table["variant"]) == sorted(ONE_DOMAIN_VARIANTS)
+    two_domain = pd.read_csv(latest(project / "data/08_reporting/comparison/two_domain_table.csv"))
+    assert sorted(set(two_domain["variant"])) == sorted(TWO_DOMAIN_VARIANTS)
     report = latest(project / "data/08_reporting/comparison/comparison.md").read_text()
-    assert "FD-classifier" in report and "wgan_gp" in report
+    assert "FD-classifier" in report and "wgan_gp" in report and "## Two-domain variants" in report
     Image.open(latest(project / "data/08_reporting/comparison/sample_grids.png")).verify()
     Image.open(latest(project / "data/08_reporting/comparison/score_versus_epoch.png")).verify()
 
@@ -169,14 +203,15 @@ def test_conditional_variant_on_unlabeled_data_fails_before_training(tmp_path):
     assert not (project / "data/06_models/cgan").exists()
 
 
-def test_a_run_is_reproduced_from_its_manifest(full_run):
+@pytest.mark.parametrize("variant", ["dcgan", "cogan"])  # one data set; two domains, each with its data settings
+def test_a_run_is_reproduced_from_its_manifest(full_run, variant):
     project, _ = full_run
-    manifest = latest(project / "data/08_reporting/dcgan/run_manifest.json")
+    manifest = latest(project / f"data/08_reporting/{variant}/run_manifest.json")
     result = kedro(project, "reproduce", str(manifest))
     output = result.stdout + result.stderr
     assert "checkpoint digest: match" in output
     assert "Reproduced: identical data and checkpoint." in output
-    first, second = (json.loads(latest_two.read_text()) for latest_two in
-                     [versions(project / "data/08_reporting/dcgan/run_manifest.json")[i] / "run_manifest.json" for i in (0, -1)])
+    runs = versions(project / f"data/08_reporting/{variant}/run_manifest.json")
+    first, second = (json.loads((runs[i] / "run_manifest.json").read_text()) for i in (0, -1))
     assert first["training"]["checkpoint_digest"] == second["training"]["checkpoint_digest"]
     assert first["run_id"] != second["run_id"]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,8 @@ TINY_DEFAULTS = {
 }
 
 
-def make_model_input(count: int = 32, size: int = 16, channels: int = 1, classes: int = 4) -> dict:
-    generator = torch.Generator().manual_seed(0)
+def make_model_input(count: int = 32, size: int = 16, channels: int = 1, classes: int = 4, seed: int = 0) -> dict:
+    generator = torch.Generator().manual_seed(seed)
     images = torch.randint(0, 256, (count, channels, size, size), generator=generator, dtype=torch.uint8)
     labels = torch.arange(count) % classes if classes else None
     return {
@@ -79,3 +80,30 @@ def shipped_variant(name: str, image_size: int = 16) -> dict:
 
 
 VARIANT_SNIPPETS = {name: shipped_variant(name) for name in VARIANTS.names()}
+
+
+class Interrupted(Exception):
+    pass
+
+
+def resumed_and_uninterrupted(model_input: Callable[[], dict], config: Callable[..., dict]) -> tuple:
+    """The 3-epoch run killed after epoch 1 and resumed, and the same run uninterrupted
+    (``config(**training)`` builds the variant's config): their learned state must be equal."""
+    from ganforge.gan import train
+
+    uninterrupted = train(model_input(), config(epochs=3, resume=False))
+
+    def stop_after_first_epoch(state) -> None:  # noqa: ANN001
+        if state.epoch == 1:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        train(model_input(), config(epochs=3), on_epoch_end=stop_after_first_epoch)
+    resumed = train(model_input(), config(epochs=3))
+    assert resumed.resumed_from_epoch == 1
+    return resumed, uninterrupted
+
+
+def learned_digest(checkpoint: dict) -> str:
+    """Everything training produced (the config, which differs in training.resume, left out)."""
+    return content_digest({key: value for key, value in checkpoint.items() if key != "config"})

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from kedro.config import OmegaConfigLoader
 
-from ganforge.gan import VARIANTS, check_config_against_data, resolve_experiment_config
+from ganforge.gan import VARIANTS, check_config_against_data, domains_of, pair_domains, resolve_experiment_config
 from ganforge.gan import train as train_gan
 from ganforge.gan.networks.layout import conv_layout
 from ganforge.pipelines.data_processing.params import parse_data_params
@@ -54,6 +54,15 @@ def test_every_photo_configuration_takes_a_training_step(photo_parameters, name,
                 "resume_dir": str(tmp_path)}
     config = resolve_experiment_config(defaults, variant)
     check_config_against_data(config, channels=3, image_size=size, num_classes=2)
-    result = train_gan(make_model_input(count=2, size=size, channels=3, classes=2), config)
+    model_input = make_model_input(count=2, size=size, channels=3, classes=2)
+    if domains_of(name) == 2:
+        model_input = pair_domains(model_input, make_model_input(count=2, size=size, channels=3, classes=2, seed=1))
+    result = train_gan(model_input, config)
     assert result.history[-1]["epoch"] == variant["training"]["epochs"]
     assert result.epoch_samples[1].shape[1:] == (3, size, size)
+
+
+def test_the_photo_translation_domains_are_the_cyclegan_folder_layout(photo_parameters):
+    domains = [parse_data_params(photo_parameters["cyclegan"][domain]["data"]) for domain in ("domain_a", "domain_b")]
+    assert [Path(data.path).name for data in domains] == ["trainA", "trainB"]
+    assert {(data.source, data.image_size, data.channels) for data in domains} == {("image_folder", 128, 3)}

@@ -6,19 +6,28 @@ labels, normalization recipe, fingerprint).
 """
 
 from ganforge.gan.config import check_config_against_data, resolve_experiment_config
-from ganforge.gan.engine import TrainingResult, require_labels_if_conditional, spec_for, train
+from ganforge.gan.data import DOMAINS, is_two_domain, pair_domains
+from ganforge.gan.engine import (
+    TrainingResult,
+    check_input,
+    input_geometry,
+    require_labels_if_conditional,
+    spec_for,
+    train,
+)
 from ganforge.gan.families import load_all as _load_families
 from ganforge.gan.networks import ARCHITECTURES, build_discriminator, build_generator, model_spec
 from ganforge.gan.objectives import OBJECTIVES, build_objective
 from ganforge.gan.recipes import RECIPES
-from ganforge.gan.sampling import draw, sampling_weights
+from ganforge.gan.sampling import draw, draw_pairs, sampling_weights, translate, translator_weights
 from ganforge.gan.state import upgrade_checkpoint
-from ganforge.gan.variants import VARIANTS
+from ganforge.gan.variants import VARIANTS, domains_of
 
 _load_families()
 
 __all__ = [
     "ARCHITECTURES",
+    "DOMAINS",
     "OBJECTIVES",
     "RECIPES",
     "VARIANTS",
@@ -27,12 +36,20 @@ __all__ = [
     "build_generator",
     "build_objective",
     "check_config_against_data",
+    "check_input",
+    "domains_of",
     "draw",
+    "draw_pairs",
+    "input_geometry",
+    "is_two_domain",
+    "pair_domains",
     "model_spec",
     "require_labels_if_conditional",
     "resolve_experiment_config",
     "sampling_weights",
     "spec_for",
     "train",
+    "translate",
+    "translator_weights",
     "upgrade_checkpoint",
 ]

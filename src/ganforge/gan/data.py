@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import torch
 
 from ganforge.images import to_training_range
+from ganforge.utils import content_digest
 
 
 @dataclass
@@ -42,3 +43,64 @@ class InMemoryBatches:
             chosen = order[index * self.batch_size : (index + 1) * self.batch_size]
             labels = self.labels[chosen] if self.labels is not None else None
             yield Batch(to_training_range(self.images[chosen], self.recipe), labels)
+
+    def examples(self, count: int, seed: int) -> Batch:
+        """``count`` fixed images (and labels) picked by their own seeded generator: what a
+        recipe that transforms real images shows in its grids."""
+        chosen = torch.randperm(self.images.shape[0], generator=torch.Generator().manual_seed(seed))[:count]
+        chosen = chosen.to(self.device)
+        labels = self.labels[chosen] if self.labels is not None else None
+        return Batch(to_training_range(self.images[chosen], self.recipe), labels)
+
+
+#: the two training sets of a two-domain variant (CycleGAN, CoGAN), each its own data namespace
+DOMAINS = ("domain_a", "domain_b")
+
+
+@dataclass
+class DomainPair:
+    """One step's unpaired batches of the two domains (the i-th images of ``a`` and ``b`` have
+    nothing to do with each other)."""
+
+    a: Batch
+    b: Batch
+
+    @property
+    def size(self) -> int:
+        return self.a.size
+
+
+def is_two_domain(model_input: dict) -> bool:
+    return "domains" in model_input
+
+
+def pair_domains(domain_a: dict, domain_b: dict) -> dict:
+    """The training input of a two-domain variant: both domains' model inputs, with a joint
+    fingerprint (a change to either domain is new data)."""
+    return {
+        "domains": {"domain_a": domain_a, "domain_b": domain_b},
+        "fingerprint": content_digest([domain_a["fingerprint"], domain_b["fingerprint"]]),
+        "source": f"{domain_a.get('source')} | {domain_b.get('source')}",
+        "normalization": domain_a["normalization"],
+    }
+
+
+class DomainPairBatches:
+    """Both domains on the device, each in its own seeded order per epoch. An epoch is one pass
+    over the smaller domain; the larger one contributes a fresh random subset each epoch, so
+    neither order ever pairs the same images twice on purpose."""
+
+    def __init__(self, model_input: dict, batch_size: int, device: torch.device) -> None:
+        domains = model_input["domains"]
+        self.a = InMemoryBatches(domains["domain_a"], batch_size, device, use_labels=True)
+        self.b = InMemoryBatches(domains["domain_b"], batch_size, device, use_labels=True)
+        self.batch_size = batch_size
+        self.steps_per_epoch = min(self.a.steps_per_epoch, self.b.steps_per_epoch)
+
+    def epoch(self, rng: torch.Generator) -> Iterator[DomainPair]:
+        a, b = self.a.epoch(rng), self.b.epoch(rng)  # both orders from the one generator, a's first
+        for _ in range(self.steps_per_epoch):
+            yield DomainPair(next(a), next(b))
+
+    def examples(self, count: int, seed: int) -> DomainPair:
+        return DomainPair(self.a.examples(count, seed), self.b.examples(count, seed + 1))

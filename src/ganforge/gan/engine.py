@@ -22,13 +22,13 @@ import torch
 from tqdm.auto import tqdm
 
 from ganforge.errors import ConfigError, TrainingDivergedError
-from ganforge.gan.data import InMemoryBatches
+from ganforge.gan.data import DOMAINS, DomainPairBatches, InMemoryBatches, is_two_domain
 from ganforge.gan.ema import ExponentialMovingAverage
 from ganforge.gan.networks import model_spec
 from ganforge.gan.recipes import RECIPES, Recipe, StepContext
 from ganforge.gan.resume import ResumeFile, resume_key
 from ganforge.gan.state import CHECKPOINT_FORMAT, TrainingState, load_weights, upgrade_checkpoint
-from ganforge.gan.variants import recipe_of
+from ganforge.gan.variants import domains_of, recipe_of
 from ganforge.images import to_uint8
 from ganforge.utils import content_digest, resolve_device
 
@@ -56,9 +56,56 @@ def require_labels_if_conditional(config: dict[str, Any], model_input: dict[str,
         )
 
 
+def check_input(config: dict[str, Any], model_input: dict[str, Any]) -> None:
+    """What a variant needs of its input, checked before training: labels for a conditional
+    model; for a two-domain variant both domains, each non-empty, of one image size (and one
+    channel count where the recipe needs it)."""
+    require_labels_if_conditional(config, model_input)
+    name, two = config["name"], is_two_domain(model_input)
+    if (domains_of(name) == 2) != two:
+        wanted = "two domains (domain_a and domain_b)" if domains_of(name) == 2 else "one data set"
+        raise ConfigError(f"Variant '{name}' trains on {wanted}; run it with `kedro run --pipeline={name}`, "
+                          "which prepares its data.")
+    if not two:
+        return
+    domains = model_input["domains"]
+    for domain in DOMAINS:
+        if domains[domain]["images"].shape[0] == 0:
+            raise ConfigError(f"Variant '{name}': {domain} has no images. Check {name}.{domain}.data in "
+                              f"conf/base/parameters_{name}.yml.")
+    shape_a, shape_b = (tuple(domains[domain]["images"].shape[1:]) for domain in DOMAINS)
+    if shape_a[1:] != shape_b[1:]:
+        raise ConfigError(f"Variant '{name}': domain_a images are {shape_a[1]}×{shape_a[2]} but domain_b images "
+                          f"are {shape_b[1]}×{shape_b[2]}. Set the same data.image_size in both domains.")
+    if shape_a[0] != shape_b[0] and RECIPES[recipe_of(name)].equal_channels:
+        raise ConfigError(f"Variant '{name}' needs both domains with the same channel count, but domain_a has "
+                          f"{shape_a[0]} and domain_b {shape_b[0]}. Set data.channels the same in both domains.")
+
+
+def input_geometry(model_input: dict[str, Any]) -> tuple[int, int, int]:
+    """(channels, image size, classes) of the training input (of domain A for two domains)."""
+    first = model_input["domains"]["domain_a"] if is_two_domain(model_input) else model_input
+    images = first["images"]
+    return int(images.shape[1]), int(images.shape[-1]), int(first.get("num_classes") or 0)
+
+
 def spec_for(config: dict[str, Any], model_input: dict[str, Any]) -> dict[str, Any]:
-    images = model_input["images"]
-    return model_spec(config["model"], images.shape[1], images.shape[2], int(model_input.get("num_classes") or 0))
+    spec = model_spec(config["model"], *input_geometry(model_input))
+    if is_two_domain(model_input):
+        spec["domain_channels"] = [int(model_input["domains"][domain]["images"].shape[1]) for domain in DOMAINS]
+    return spec
+
+
+def _batch_source(model_input: dict[str, Any], batch_size: int, device: torch.device, spec: dict[str, Any]):
+    if is_two_domain(model_input):
+        return DomainPairBatches(model_input, batch_size, device)
+    return InMemoryBatches(model_input, batch_size, device, use_labels=spec["num_classes"] > 0)
+
+
+def _image_count(model_input: dict[str, Any]) -> int:
+    if is_two_domain(model_input):
+        return min(domain["images"].shape[0] for domain in model_input["domains"].values())
+    return int(model_input["images"].shape[0])
 
 
 def _new_state(config: dict[str, Any], spec: dict[str, Any], device: torch.device) -> TrainingState:
@@ -96,11 +143,11 @@ def train(
     """
     training = config["training"]
     device = resolve_device(training["device"])
-    require_labels_if_conditional(config, model_input)
-    if model_input["images"].shape[0] < training["batch_size"]:
+    check_input(config, model_input)
+    if _image_count(model_input) < training["batch_size"]:
         raise ConfigError(
             f"training.batch_size ({training['batch_size']}) is larger than the data set "
-            f"({model_input['images'].shape[0]} images). Lower the batch size or use more data (data.limit)."
+            f"({_image_count(model_input)} images). Lower the batch size or use more data (data.limit)."
         )
     spec = spec_for(config, model_input)
     if training["num_threads"]:
@@ -134,6 +181,10 @@ def train(
             "class_frequencies": _class_frequencies(model_input, spec),
             "warm_start_digest": warm_start_digest,
         }
+        if is_two_domain(model_input):
+            checkpoint["domains"] = {domain: {key: model_input["domains"][domain].get(key) for key in
+                                              ("fingerprint", "source", "normalization", "class_names")}
+                                     for domain in DOMAINS}
         resume.save({**state.state_dict(), **state.progress()}, finished=True)
         return TrainingResult(checkpoint, state.history, state.epoch_samples, state.snapshots, str(device),
                               resumed_from)
@@ -188,11 +239,13 @@ def _load_warm_start(state: TrainingState, checkpoint: dict[str, Any], spec: dic
 
 @torch.no_grad()
 def _grid(state: TrainingState, inputs: dict[str, Any], recipe: dict) -> torch.Tensor:
-    network = state.sampling_network
-    was_training = network.training
-    network.eval()
-    images = to_uint8(state.recipe.generate(network, inputs), recipe).cpu()
-    network.train(was_training)
+    networks = state.sampling_networks
+    modes = {name: network.training for name, network in networks.items()}
+    for network in networks.values():
+        network.eval()
+    images = to_uint8(state.recipe.generate(networks, inputs), recipe).cpu()
+    for name, network in networks.items():
+        network.train(modes[name])
     return images
 
 
@@ -228,9 +281,9 @@ def _run_epochs(
     on_epoch_end: Callable[[TrainingState], None] | None,
 ) -> None:
     training, name, recipe = config["training"], config["name"], state.recipe
-    batches = InMemoryBatches(model_input, training["batch_size"], device, use_labels=spec["num_classes"] > 0)
+    batches = _batch_source(model_input, training["batch_size"], device, spec)
     normalization = model_input["normalization"]
-    grid_inputs = recipe.grid_inputs(training["grid_size"], training["seed"] + 1, device)
+    grid_inputs = recipe.grid_inputs(training["grid_size"], training["seed"] + 1, device, batches)
     step = StepContext(state.optimizers, state.networks, state.ema, state.counters, state.noise_rng, device,
                        bf16=training["precision"] == "bf16" and device.type == "cuda",
                        augmentations=tuple(training["augment"]))
@@ -286,7 +339,7 @@ def _snapshot_if_due(state: TrainingState, config: dict[str, Any], epoch: int) -
     every = config.get("evaluation", {}).get("every_n_epochs", 0)
     # below full quality (a progressive generator under full resolution) the curve has no point
     due = every and (epoch % every == 0 or epoch == config["training"]["epochs"])
-    if due and state.recipe.at_full_quality:
+    if due and state.recipe.at_full_quality and state.recipe.scores_curve:
         state.snapshots[epoch] = {
             # tensors copied to the host; a module's extra state (a growth level) as it is
             "generator": {k: v.detach().cpu().clone() if isinstance(v, torch.Tensor) else copy.deepcopy(v)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import torch
 from torch import nn
 
 from ganforge.gan.networks import build_generator
+from ganforge.gan.networks.translation import build_translator, domain_channels
 from ganforge.gan.state import upgrade_checkpoint
-from ganforge.images import to_uint8
+from ganforge.images import to_training_range, to_uint8
 from ganforge.utils import resolve_device
 
 
@@ -74,9 +76,83 @@ def draw(
     if labels is None:
         labels = _sample_labels(checkpoint, count, rng)
     batches = []
-    for start in range(0, count, batch_size):
-        size = min(batch_size, count - start)
-        noise = latent_noise(size, spec["latent_dim"], rng, truncation).to(target)
-        batch_labels = labels[start : start + size].to(target) if labels is not None else None
+    for start, noise in _noise_batches(count, batch_size, spec["latent_dim"], rng, target, truncation):
+        batch_labels = labels[start : start + noise.shape[0]].to(target) if labels is not None else None
         batches.append(to_uint8(generator(noise, batch_labels), checkpoint["normalization"]).cpu())
     return torch.cat(batches), labels
+
+
+def _noise_batches(count: int, batch_size: int, dim: int, rng: torch.Generator, device: torch.device,
+                   truncation: float | None = None) -> Iterator[tuple[int, torch.Tensor]]:
+    """(first index, latent batch) pairs covering ``count`` samples, drawn in order from ``rng``."""
+    for start in range(0, count, batch_size):
+        yield start, latent_noise(min(batch_size, count - start), dim, rng, truncation).to(device)
+
+
+def translator_weights(checkpoint: dict[str, Any], use_ema: bool) -> tuple[dict[str, dict[str, torch.Tensor]], str]:
+    """Both translators' weights (A → B and B → A) of a two-domain checkpoint, and which they are."""
+    checkpoint = upgrade_checkpoint(checkpoint)
+    names = ("generator_ab", "generator_ba")
+    averaged = checkpoint.get("ema", {})
+    if use_ema and all(averaged.get(name) is not None for name in names):
+        return {name: averaged[name] for name in names}, "ema"
+    return {name: checkpoint["networks"][name] for name in names}, "raw"
+
+
+@torch.no_grad()
+def translate(
+    checkpoint: dict[str, Any],
+    weights: dict[str, dict[str, torch.Tensor]],
+    images: torch.Tensor,
+    direction: str,
+    *,
+    batch_size: int,
+    device: str = "auto",
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """uint8 images of one domain translated to the other (``direction`` "ab" or "ba") and back:
+    (translated, reconstructed), both uint8."""
+    target = resolve_device(device)
+    checkpoint = upgrade_checkpoint(checkpoint)
+    spec = checkpoint["model_spec"]
+    channels_a, channels_b = domain_channels(spec)
+    a_to_b = build_translator(spec, channels_a, channels_b)
+    b_to_a = build_translator(spec, channels_b, channels_a)
+    a_to_b.load_state_dict(weights["generator_ab"])
+    b_to_a.load_state_dict(weights["generator_ba"])
+    there, back = (a_to_b, b_to_a) if direction == "ab" else (b_to_a, a_to_b)
+    there, back = there.to(target).eval(), back.to(target).eval()
+    domains = checkpoint["domains"]
+    source, goal = (domains["domain_a"], domains["domain_b"]) if direction == "ab" else \
+        (domains["domain_b"], domains["domain_a"])
+    translated, reconstructed = [], []
+    for start in range(0, images.shape[0], batch_size):
+        real = to_training_range(images[start : start + batch_size].to(target), source["normalization"])
+        moved = there(real)
+        translated.append(to_uint8(moved, goal["normalization"]).cpu())
+        reconstructed.append(to_uint8(back(moved), source["normalization"]).cpu())
+    return torch.cat(translated), torch.cat(reconstructed)
+
+
+@torch.no_grad()
+def draw_pairs(
+    checkpoint: dict[str, Any],
+    weights: dict[str, torch.Tensor],
+    count: int,
+    *,
+    batch_size: int,
+    device: str = "auto",
+    seed: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``count`` pairs of uint8 images of a coupled generator (CoGAN): the i-th images of both
+    domains come from the same z."""
+    target = resolve_device(device)
+    checkpoint = upgrade_checkpoint(checkpoint)
+    spec = checkpoint["model_spec"]
+    generator = _generator(spec, weights, target)
+    domains = checkpoint["domains"]
+    pairs_a, pairs_b = [], []
+    for _, noise in _noise_batches(count, batch_size, spec["latent_dim"], torch.Generator().manual_seed(seed), target):
+        image_a, image_b = generator(noise)
+        pairs_a.append(to_uint8(image_a, domains["domain_a"]["normalization"]).cpu())
+        pairs_b.append(to_uint8(image_b, domains["domain_b"]["normalization"]).cpu())
+    return torch.cat(pairs_a), torch.cat(pairs_b)

@@ -36,10 +36,13 @@ class TrainingState:
 
     @property
     def sampling_network(self) -> nn.Module:
-        name = self.recipe.sampling_network
-        if self.sample_with_ema and name in self.ema:
-            return self.ema[name].model
-        return self.networks[name]
+        return self.sampling_networks[self.recipe.sampling_network]
+
+    @property
+    def sampling_networks(self) -> dict[str, nn.Module]:
+        """Every network as grids and scores use it: its moving average where it has one."""
+        return {name: self.ema[name].model if self.sample_with_ema and name in self.ema else network
+                for name, network in self.networks.items()}
 
     def state_dict(self) -> dict[str, Any]:
         return {

@@ -1,7 +1,8 @@
 """The variants GAN Forge ships, registered by the family modules in ``ganforge.gan.families``.
 
 A variant is a name (its pipeline, its ``conf/base/parameters_<name>.yml`` and its ``<name>.*``
-catalog entries), the recipe that trains it, and a line on what it is.
+catalog entries), the recipe that trains it, a line on what it is, and how many image domains
+it learns from (two: CycleGAN, CoGAN, each domain under ``<name>.domain_a`` / ``domain_b``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ class Variant:
     recipe: str
     summary: str
     conditional: bool = False
+    domains: int = 1
+    #: what the scoring pipeline evaluates: "samples" of one generator, "translations" between
+    #: two domains (CycleGAN), or "pairs" drawn from one z (CoGAN)
+    scoring: str = "samples"
 
 
 VARIANTS: Registry[Variant] = Registry("variant", "the pipeline name / variant.name")
@@ -23,3 +28,7 @@ VARIANTS: Registry[Variant] = Registry("variant", "the pipeline name / variant.n
 
 def recipe_of(name: str) -> str:
     return VARIANTS[name].recipe
+
+
+def domains_of(name: str) -> int:
+    return VARIANTS[name].domains

@@ -321,3 +321,13 @@ class ClassifierBackbone(FeatureBackbone):
 
     def _embed(self, batch_uint8: torch.Tensor) -> torch.Tensor:
         return self.model.embed(FeatureClassifier.prepare(batch_uint8))
+
+    @torch.no_grad()
+    def predict(self, images: torch.Tensor, batch_size: int, device: str | torch.device = "cpu") -> torch.Tensor:
+        """The classifier's class for each uint8 image (CPU tensor of indices)."""
+        self._validate(images)
+        target = as_device(device)
+        model = self.model.to(target)
+        classes = [model(FeatureClassifier.prepare(images[start : start + batch_size].to(target))).argmax(dim=1).cpu()
+                   for start in range(0, images.shape[0], batch_size)]
+        return torch.cat(classes)

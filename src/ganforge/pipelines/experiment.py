@@ -2,17 +2,23 @@
 
 The variants are those the GAN library registers (``ganforge.gan.VARIANTS``); each has a
 ``conf/base/parameters_<name>.yml`` with a ``<name>.variant`` section. The loop, the catalog
-entries ({variant}.* dataset factories) and the reports are shared.
+entries ({variant}.* dataset factories) and the reports are shared. A two-domain variant reads
+``<variant>_data.domain_a.model_input`` and ``<variant>_data.domain_b.model_input`` (the data
+pipeline under those namespaces), pairs them for training and is scored by its own kind of scoring.
 """
 
 from __future__ import annotations
 
-from kedro.pipeline import Pipeline
+from kedro.pipeline import Node, Pipeline
 
+from ganforge.gan import DOMAINS, VARIANTS, pair_domains
 from ganforge.pipelines.evaluation.pipeline import (
+    DOMAIN_INPUTS,
     create_curve_pipeline,
     create_feature_pipeline,
+    create_pair_scoring_pipeline,
     create_scoring_pipeline,
+    create_translation_scoring_pipeline,
 )
 from ganforge.pipelines.retraining.pipeline import create_champion_pipeline, create_promotion_pipeline
 from ganforge.pipelines.training.pipeline import create_training_pipeline
@@ -27,10 +33,13 @@ CHAMPION_INPUTS = {"checkpoint": "champion_checkpoint", "feature_backbone": "fea
 
 
 def _namespaced(pipeline: Pipeline, variant: str) -> Pipeline:
+    # a two-domain variant reads each domain's model_input from that domain's data namespace
+    domains = {f"{domain}.model_input": f"{variant}_data.{domain}.model_input" for domain in DOMAINS}
     return Pipeline(
         pipeline,
         namespace=variant,
-        inputs=SHARED_INPUTS & pipeline.inputs(),
+        inputs={**{name: name for name in SHARED_INPUTS & pipeline.inputs()},
+                **{name: outside for name, outside in domains.items() if name in pipeline.inputs()}},
         parameters=SHARED_PARAMETERS & pipeline.inputs(),
         tags={variant},
     )
@@ -60,5 +69,47 @@ def create_retraining_pipeline(variant: str) -> Pipeline:
     return _namespaced(
         create_champion_pipeline() + create_feature_pipeline() + create_training_pipeline(warm_start=True)
         + create_scoring_pipeline() + create_curve_pipeline() + champion_scoring + create_promotion_pipeline(),
+        variant,
+    )
+
+
+def _pair_domains_pipeline() -> Pipeline:
+    return Pipeline([Node(pair_domains, [f"{domain}.model_input" for domain in DOMAINS], "model_input",
+                          name="pair_domains")], tags={"training"})
+
+
+#: how a two-domain variant is scored, by ``Variant.scoring``
+TWO_DOMAIN_SCORING = {"translations": create_translation_scoring_pipeline, "pairs": create_pair_scoring_pipeline}
+
+
+def _scoring(variant: str, grid: bool = True) -> Pipeline:
+    return TWO_DOMAIN_SCORING[VARIANTS[variant].scoring](grid=grid)
+
+
+def create_two_domain_experiment_pipeline(variant: str) -> Pipeline:
+    """Train and score a two-domain variant (CycleGAN, CoGAN) on each domain's model_input."""
+    return _namespaced(
+        _pair_domains_pipeline() + create_feature_pipeline(DOMAINS) + create_training_pipeline() + _scoring(variant),
+        variant,
+    )
+
+
+def create_two_domain_rescoring_pipeline(variant: str) -> Pipeline:
+    """Score a saved checkpoint of a two-domain variant without retraining."""
+    return _namespaced(create_feature_pipeline(DOMAINS) + _scoring(variant), variant)
+
+
+def create_two_domain_retraining_pipeline(variant: str) -> Pipeline:
+    """Scheduled retraining of a two-domain variant, as :func:`create_retraining_pipeline`: the
+    champion is scored on the same domains, backbones and statistics."""
+    scoring = _scoring(variant, grid=False)
+    champion_scoring = Pipeline(
+        scoring, namespace="champion",
+        inputs={"checkpoint": "champion_checkpoint", "evaluation_config": "evaluation_config", "run_info": "run_info",
+                **{name: name for name in DOMAIN_INPUTS if name in scoring.inputs()}})
+    return _namespaced(
+        create_champion_pipeline() + _pair_domains_pipeline() + create_feature_pipeline(DOMAINS)
+        + create_training_pipeline(warm_start=True) + _scoring(variant) + champion_scoring
+        + create_promotion_pipeline(),
         variant,
     )

@@ -68,8 +68,11 @@ def normalized_spec(spec: dict[str, Any]) -> dict[str, Any]:
     options = ARCHITECTURES[spec["architecture"]].options
     known = {key: value for key, value in spec.items() if key in options.model_fields}
     model = options.model_validate(known).model_dump(mode="json")
-    return model_spec({**model, "conditional": bool(spec["num_classes"])}, spec["channels"], spec["image_size"],
-                      spec["num_classes"])
+    normalized = model_spec({**model, "conditional": bool(spec["num_classes"])}, spec["channels"],
+                            spec["image_size"], spec["num_classes"])
+    if "domain_channels" in spec:  # a two-domain model: each domain's channel count
+        normalized["domain_channels"] = list(spec["domain_channels"])
+    return normalized
 
 
 def build_generator(spec: dict[str, Any]) -> nn.Module:

@@ -11,8 +11,14 @@ patch, so it judges local texture and stroke while the cycle loss keeps the glob
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
+from pydantic import Field
 from torch import nn
+
+from ganforge.errors import ConfigError
+from ganforge.gan.networks import ARCHITECTURES, Architecture, ModelOptions
 
 
 def _norm(channels: int) -> nn.Module:
@@ -94,3 +100,45 @@ def patch_receptive_field(strided_layers: int) -> int:
     for stride in reversed(strides):
         field = field * stride + (4 - stride)
     return field
+
+
+class TranslationOptions(ModelOptions):
+    """``model:`` of ``architecture: translation``. The defaults are the paper's 128 px networks;
+    28 px digits want far fewer channels and blocks and two strided patch layers."""
+
+    base_channels: int = Field(64, ge=1)
+    downsamplings: int = Field(2, ge=1)
+    residual_blocks: int = Field(6, ge=0)
+    discriminator_channels: int = Field(64, ge=1)
+    patch_layers: int = Field(3, ge=1)
+
+
+def domain_channels(spec: dict[str, Any]) -> tuple[int, int]:
+    """(channels of domain A, of domain B); one domain's count twice for a one-domain spec."""
+    return tuple(spec.get("domain_channels") or (spec["channels"], spec["channels"]))
+
+
+def build_translator(spec: dict[str, Any], source: int, target: int) -> ResnetTranslator:
+    return ResnetTranslator(source, target, spec["base_channels"], spec["downsamplings"], spec["residual_blocks"])
+
+
+def build_patch_discriminator(spec: dict[str, Any], channels: int) -> PatchDiscriminator:
+    return PatchDiscriminator(channels, spec["discriminator_channels"], spec["patch_layers"])
+
+
+def _check_fit(model: dict[str, Any], image_size: int) -> None:
+    factor = 2 ** model["downsamplings"]
+    if image_size % factor:
+        raise ConfigError(f"model.architecture 'translation' with downsamplings: {model['downsamplings']} needs an "
+                          f"image size divisible by {factor}, not {image_size}. Change data.image_size or "
+                          "model.downsamplings.")
+    if image_size < 2 ** (model["patch_layers"] + 1):
+        raise ConfigError(f"{image_size} px images are too small for model.patch_layers: {model['patch_layers']} "
+                          "(each halves the size). Lower model.patch_layers.")
+
+
+ARCHITECTURES.register("translation", Architecture(
+    TranslationOptions,
+    lambda spec: build_translator(spec, *domain_channels(spec)),
+    lambda spec: build_patch_discriminator(spec, domain_channels(spec)[1]),
+    _check_fit))

@@ -42,14 +42,18 @@ class StepContext:
     augmentations: tuple[str, ...] = ()
     logs: dict[str, torch.Tensor] = field(default_factory=dict)
 
-    def optimize(self, name: str, loss: torch.Tensor) -> None:
-        optimizer = self.optimizers[name]
-        optimizer.zero_grad(set_to_none=True)
+    def optimize(self, names: str | tuple[str, ...], loss: torch.Tensor) -> None:
+        """One backward pass of ``loss`` and a step of the named network's optimizer (or of each
+        named network's, for a loss they share, e.g. CycleGAN's two translators)."""
+        names = (names,) if isinstance(names, str) else names
+        for name in names:
+            self.optimizers[name].zero_grad(set_to_none=True)
         loss.backward()
-        optimizer.step()
-        self.counters[name] = self.counters.get(name, 0) + 1
-        if name in self.ema:
-            self.ema[name].update(self.networks[name])
+        for name in names:
+            self.optimizers[name].step()
+            self.counters[name] = self.counters.get(name, 0) + 1
+            if name in self.ema:
+                self.ema[name].update(self.networks[name])
 
     def autocast(self, allowed: bool = True) -> contextlib.AbstractContextManager:
         """bf16 autocast where configured, on CUDA, and where the recipe's loss allows it."""
@@ -92,6 +96,11 @@ class Recipe(ABC):
     ema_networks: tuple[str, ...] = ("generator",)
     #: the network that makes images for grids and scores
     sampling_network: str = "generator"
+    #: whether the generator snapshots of the score curve (evaluation.every_n_epochs) apply:
+    #: they score one generator's samples, which a translation recipe does not make
+    scores_curve: bool = True
+    #: for a two-domain recipe: whether both domains must have the same channel count
+    equal_channels: bool = True
 
     def __init__(self, config: dict[str, Any], spec: dict[str, Any]) -> None:
         self.config = config
@@ -139,8 +148,9 @@ class Recipe(ABC):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         return None
 
-    def grid_inputs(self, count: int, seed: int, device: torch.device) -> dict[str, torch.Tensor | None]:
-        """The fixed inputs of every epoch's grid, from their own seeded generator."""
+    def grid_inputs(self, count: int, seed: int, device: torch.device, data: Any = None) -> dict[str, Any]:
+        """The fixed inputs of every epoch's grid, from their own seeded generator (``data``, the
+        batch source, lends fixed real images to a recipe that transforms them)."""
         generator = torch.Generator().manual_seed(seed)
         noise = torch.randn(count, self.spec["latent_dim"], generator=generator).to(device)
         labels = None
@@ -149,9 +159,10 @@ class Recipe(ABC):
             labels = torch.arange(self.spec["num_classes"]).repeat_interleave(per_class)[:count].to(device)
         return {"noise": noise, "labels": labels}
 
-    def generate(self, network: nn.Module, inputs: dict[str, torch.Tensor | None]) -> torch.Tensor:
-        """Images (in the training range) from the sampling network."""
-        return network(inputs["noise"], inputs["labels"])
+    def generate(self, networks: dict[str, nn.Module], inputs: dict[str, Any]) -> torch.Tensor:
+        """The grid's images (in the training range), from ``networks`` as they sample (each
+        network's moving average where it has one)."""
+        return networks[self.sampling_network](inputs["noise"], inputs["labels"])
 
 
 RECIPES: Registry[Callable[[dict[str, Any], dict[str, Any]], Recipe]] = Registry("training recipe", "recipe")

@@ -72,9 +72,37 @@ def time_to_quality(**curves_by_variant: pd.DataFrame | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def comparison_markdown(table: pd.DataFrame, quality: pd.DataFrame) -> str:
+#: columns of the two-domain section, one row per variant and scored image set
+TWO_DOMAIN_COLUMNS = ["variant", "images", "status", "score_label", PRIMARY, "kid", "precision", "recall",
+                      "label_preservation", "label_preservation_untranslated", "cycle_error", "pair_agreement",
+                      "epoch", "n_samples", "n_real", "run_id"]
+#: what each row scores: translations of one direction (CycleGAN) or one domain's samples (CoGAN)
+IMAGE_SETS = {"a_to_b": "A -> B", "b_to_a": "B -> A", "domain_a": "A", "domain_b": "B"}
+
+
+def two_domain_table(**metrics_by_variant: dict[str, Any] | None) -> pd.DataFrame:
+    """The two-domain variants: one row per direction of translation (CycleGAN) or per domain
+    (CoGAN), each scored against its domain's real images on that domain's backbone, with label
+    preservation and cycle error, or pair agreement. These scores measure translations or
+    coupled pairs, so they are never ranked with the others."""
+    rows = []
+    for variant, metrics in metrics_by_variant.items():
+        if not metrics:
+            rows.append({"variant": variant, "status": NOT_RUN.format(variant=variant)})
+            continue
+        for name in metrics["rows"]:
+            scores = metrics[name]
+            rows.append({**{key: scores.get(key) for key in TWO_DOMAIN_COLUMNS}, "variant": variant,
+                         "images": IMAGE_SETS[name], "pair_agreement": metrics.get("pair_agreement"),
+                         "epoch": metrics["epoch"], "run_id": metrics["run_id"],
+                         "status": "scored" if scores.get(PRIMARY) is not None else "not scored"})
+    return pd.DataFrame(rows, columns=TWO_DOMAIN_COLUMNS)
+
+
+def comparison_markdown(table: pd.DataFrame, quality: pd.DataFrame, two_domain: pd.DataFrame | None = None) -> str:
     """The tables as markdown: one ranking per group of comparable scores, conditional variants in
-    their own section (their samples follow the real class mix, but they are told the class)."""
+    their own section (their samples follow the real class mix, but they are told the class), and
+    the two-domain variants apart from all of them."""
     lines = ["# GAN Forge: variant comparison", ""]
     scored = table[table["status"] == "scored"]
     groups = list(scored.groupby(COMPARABLE_BY, sort=False, dropna=False))
@@ -88,13 +116,26 @@ def comparison_markdown(table: pd.DataFrame, quality: pd.DataFrame) -> str:
                   f"{int(n_samples)} generated vs {int(n_real)} real images)", ""]
         shown = group[["variant", *metric_columns(), "epoch", "run_id"]].rename(columns={PRIMARY: label})
         lines += [shown.to_markdown(index=False, floatfmt=".4g"), ""]
-    unscored = table[table["status"] != "scored"]
+    two_domain = two_domain if two_domain is not None else pd.DataFrame(columns=TWO_DOMAIN_COLUMNS)
+    unscored = pd.concat([table[table["status"] != "scored"], two_domain[two_domain["status"] != "scored"]])
+    unscored = unscored.drop_duplicates("variant")
     if len(unscored):
         lines += ["## Not in the ranking", "", *[f"- `{row.variant}`: {row.status}" for row in unscored.itertuples()],
                   ""]
     if len(quality):
         lines += ["## Time to quality (best score reached within N minutes of training)", "",
                   quality.to_markdown(index=False, floatfmt=".4g"), ""]
+    two_domain = two_domain[two_domain["status"] == "scored"]
+    if len(two_domain):
+        lines += ["## Two-domain variants (translations, not samples: not comparable with the tables above)", "",
+                  "Each row is scored against the real images of its domain (a translation's: its target "
+                  "domain), on that domain's backbone. Label preservation: the share of translations that the "
+                  "target domain's classifier gives their source image's class (untranslated: its rate on the "
+                  "source images as they are). Cycle error: mean absolute pixel change (0-1) after a round trip. "
+                  "Pair agreement: the share of pairs from one noise whose A and B images each domain's "
+                  "classifier puts in the same class.", "",
+                  two_domain.drop(columns=["n_samples", "n_real", "status"]).dropna(axis=1, how="all")
+                  .rename(columns={PRIMARY: "score"}).to_markdown(index=False, floatfmt=".4g"), ""]
     return "\n".join(lines)
 
 

@@ -1,5 +1,5 @@
 """The data pipeline: any supported source → validated, versioned ``model_input``."""
 
-from .pipeline import DOMAINS, create_domain_pipeline, create_pipeline
+from .pipeline import DOMAINS, create_domain_pipeline, create_pipeline, domain_namespace
 
-__all__ = ["DOMAINS", "create_domain_pipeline", "create_pipeline"]
+__all__ = ["DOMAINS", "create_domain_pipeline", "create_pipeline", "domain_namespace"]

@@ -14,19 +14,23 @@ from .nodes import (
     sample_images,
     score_training_curve,
 )
+from .pairs import evaluate_pairs, render_pair_grid, sample_pairs
+from .translation import evaluate_translation, render_translation_grid, translate_domains
 
 
-def create_feature_pipeline() -> Pipeline:
-    """The variant's evaluation settings, its backbone and the real data's statistics."""
-    return Pipeline(
-        [
-            Node(configure_evaluation, ["params:evaluation", "params:variant"], "evaluation_config",
-                 name="configure_evaluation"),
-            Node(prepare_real_features, ["model_input", "evaluation_config", "feature_cache"],
-                 ["feature_backbone", "real_statistics", "feature_cache_updates"], name="prepare_real_features"),
-        ],
-        tags={"evaluation"},
-    )
+def create_feature_pipeline(domains: tuple[str, ...] = ()) -> Pipeline:
+    """The variant's evaluation settings, its backbone and the real data's statistics; with
+    ``domains``, each domain's (``<domain>.feature_backbone``, ...) from ``<domain>.model_input``,
+    by the same node under the domain's namespace."""
+    configure = Node(configure_evaluation, ["params:evaluation", "params:variant"], "evaluation_config",
+                     name="configure_evaluation")
+    prepare = Pipeline([Node(prepare_real_features, ["model_input", "evaluation_config", "feature_cache"],
+                             ["feature_backbone", "real_statistics", "feature_cache_updates"],
+                             name="prepare_real_features")])
+    if domains:
+        prepare = sum((Pipeline(prepare, namespace=domain, inputs={"evaluation_config", "feature_cache"})
+                       for domain in domains), Pipeline([]))
+    return Pipeline([configure, prepare], tags={"evaluation"})
 
 
 def create_scoring_pipeline(grid: bool = True) -> Pipeline:
@@ -54,3 +58,39 @@ def create_curve_pipeline() -> Pipeline:
         ],
         tags={"evaluation"},
     )
+
+
+#: what two-domain scoring may read of each domain
+DOMAIN_INPUTS = [name for domain in ("domain_a", "domain_b") for name in (
+    f"{domain}.model_input", f"{domain}.feature_backbone", f"{domain}.real_statistics")]
+_BACKBONES_AND_STATISTICS = ["domain_a.feature_backbone", "domain_b.feature_backbone", "domain_a.real_statistics",
+                             "domain_b.real_statistics"]
+
+
+def create_translation_scoring_pipeline(grid: bool = True) -> Pipeline:
+    """Translate each domain's images with ``checkpoint``, score them on the target domain's
+    backbone (and draw the translation grid)."""
+    domains = ["domain_a.model_input", "domain_b.model_input"]
+    nodes = [
+        Node(translate_domains, ["checkpoint", *domains, "evaluation_config"], "samples", name="translate"),
+        Node(evaluate_translation, ["samples", *_BACKBONES_AND_STATISTICS, "evaluation_config", "run_info"],
+             "metrics", name="evaluate"),
+    ]
+    if grid:
+        nodes.append(Node(render_translation_grid, ["checkpoint", *domains, "evaluation_config"], "sample_grid",
+                          name="render_translation_grid"))
+    return Pipeline(nodes, tags={"evaluation"})
+
+
+def create_pair_scoring_pipeline(grid: bool = True) -> Pipeline:
+    """Draw pairs from ``checkpoint``, score each domain on its own backbone and the pairs'
+    agreement (and draw the pair grid)."""
+    nodes = [
+        Node(sample_pairs, ["checkpoint", "evaluation_config"], "samples", name="sample_pairs"),
+        Node(evaluate_pairs, ["samples", *_BACKBONES_AND_STATISTICS, "evaluation_config", "run_info"], "metrics",
+             name="evaluate"),
+    ]
+    if grid:
+        nodes.append(Node(render_pair_grid, ["checkpoint", "evaluation_config"], "sample_grid",
+                          name="render_pair_grid"))
+    return Pipeline(nodes, tags={"evaluation"})

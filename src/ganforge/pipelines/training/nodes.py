@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 
 from ganforge.errors import ConfigError
-from ganforge.gan import check_config_against_data, require_labels_if_conditional, resolve_experiment_config
+from ganforge.gan import check_config_against_data, check_input, input_geometry, resolve_experiment_config
 from ganforge.gan import train as train_variant
 from ganforge.images import grid_image
 from ganforge.metrics import choose_backbone
@@ -38,15 +38,15 @@ def configure_experiment(
     model_input: dict[str, Any],
 ) -> dict[str, Any]:
     """Merge the shared defaults with the variant and fail fast, before any training, on a bad
-    configuration: unknown keys or values, a conditional model on unlabeled data, networks that
-    cannot be built for the data, or a configured backbone that cannot score the result."""
+    configuration: unknown keys or values, a conditional model on unlabeled data, two domains
+    that do not fit together, networks that cannot be built for the data, or a configured
+    backbone that cannot score the result."""
     config = resolve_experiment_config(training_defaults, variant)
     config["evaluation"] = evaluation_config
-    require_labels_if_conditional(config, model_input)
-    images = model_input["images"]
-    check_config_against_data(config, int(images.shape[1]), int(images.shape[-1]),
-                              int(model_input.get("num_classes") or 0))
-    choose_backbone(evaluation_config, model_input.get("labels") is not None)
+    check_input(config, model_input)
+    check_config_against_data(config, *input_geometry(model_input))
+    for data in model_input.get("domains", {"": model_input}).values():
+        choose_backbone(evaluation_config, data.get("labels") is not None)
     return config
 
 
@@ -149,16 +149,13 @@ def write_run_manifest(
         "command": run_info.get("command"),
         "parameters": experiment_config,
         "seed": experiment_config["training"]["seed"],
-        "data": {
+        "data": _data_record(model_input, run_info, "model_input") if "domains" not in model_input else {
             "fingerprint": model_input["fingerprint"],
-            "source": model_input.get("source"),
-            "images": int(model_input["images"].shape[0]),
-            "shape": list(model_input["images"].shape[1:]),
-            "num_classes": int(model_input.get("num_classes") or 0),
-            "model_input_version": run_info.get("load_versions", {}).get("model_input")
-            or run_info.get("run_id"),
+            **{domain: _data_record(data, run_info, f"{experiment_config['name']}_data.{domain}.model_input")
+               for domain, data in model_input["domains"].items()},
         },
-        "data_parameters": run_info.get("data_parameters"),
+        "data_parameters": run_info.get("data_parameters") if "domains" not in model_input
+        else (run_info.get("domain_data_parameters") or {}).get(experiment_config["name"]),
         "training": training_info,
         "environment": {
             "python": sys.version.split()[0],
@@ -168,6 +165,17 @@ def write_run_manifest(
             "torch_threads": torch.get_num_threads(),
         },
         "git": _git_state(),
+    }
+
+
+def _data_record(model_input: dict[str, Any], run_info: dict[str, Any], dataset: str) -> dict[str, Any]:
+    return {
+        "fingerprint": model_input["fingerprint"],
+        "source": model_input.get("source"),
+        "images": int(model_input["images"].shape[0]),
+        "shape": list(model_input["images"].shape[1:]),
+        "num_classes": int(model_input.get("num_classes") or 0),
+        "model_input_version": run_info.get("load_versions", {}).get(dataset) or run_info.get("run_id"),
     }
 
 
