@@ -10,6 +10,7 @@ from ganforge.pipelines import data_processing
 from ganforge.pipelines.compare.pipeline import create_pipeline as create_compare_pipeline
 from ganforge.pipelines.experiment import (
     create_experiment_pipeline,
+    create_generation_pipeline,
     create_rescoring_pipeline,
     create_retraining_pipeline,
     create_two_domain_experiment_pipeline,
@@ -29,6 +30,8 @@ def register_pipelines() -> dict[str, Pipeline]:
         pipelines[f"{variant}_score"] = create_rescoring_pipeline(variant)
         # scheduled batch retraining with champion promotion
         pipelines[f"retrain_{variant}"] = data + create_retraining_pipeline(variant)
+        # images from the champion, the latest or a named checkpoint: generate.checkpoint
+        pipelines[f"generate_{variant}"] = create_generation_pipeline(variant)
     two_domain = [variant for variant in variants if variant not in one_domain]
     for variant in two_domain:
         # each domain through the data pipeline under <variant>.domain_a / <variant>.domain_b

@@ -19,7 +19,16 @@ from ganforge.gan.families import load_all as _load_families
 from ganforge.gan.networks import ARCHITECTURES, build_discriminator, build_generator, model_spec
 from ganforge.gan.objectives import OBJECTIVES, build_objective
 from ganforge.gan.recipes import RECIPES
-from ganforge.gan.sampling import draw, draw_pairs, sampling_weights, translate, translator_weights
+from ganforge.gan.sampling import (
+    draw,
+    draw_pairs,
+    interpolation_path,
+    render,
+    sampling_weights,
+    slerp,
+    translate,
+    translator_weights,
+)
 from ganforge.gan.state import upgrade_checkpoint
 from ganforge.gan.variants import VARIANTS, domains_of
 
@@ -41,12 +50,15 @@ __all__ = [
     "draw",
     "draw_pairs",
     "input_geometry",
+    "interpolation_path",
     "is_two_domain",
     "pair_domains",
     "model_spec",
     "require_labels_if_conditional",
+    "render",
     "resolve_experiment_config",
     "sampling_weights",
+    "slerp",
     "spec_for",
     "train",
     "translate",

@@ -156,3 +156,44 @@ def draw_pairs(
         pairs_a.append(to_uint8(image_a, domains["domain_a"]["normalization"]).cpu())
         pairs_b.append(to_uint8(image_b, domains["domain_b"]["normalization"]).cpu())
     return torch.cat(pairs_a), torch.cat(pairs_b)
+
+
+def slerp(start: torch.Tensor, end: torch.Tensor, t: float) -> torch.Tensor:
+    """Spherical interpolation between two latent vectors: Gaussian latents concentrate near a
+    sphere, and the straight line between two of them passes through its less likely interior."""
+    cosine = torch.dot(start / start.norm(), end / end.norm()).clamp(-1.0, 1.0)
+    angle = torch.arccos(cosine)
+    if angle.abs() < 1e-6:
+        return torch.lerp(start, end, t)
+    return (torch.sin((1 - t) * angle) * start + torch.sin(t * angle) * end) / torch.sin(angle)
+
+
+def interpolation_path(seeds: list[int], steps: int, dim: int) -> torch.Tensor:
+    """A closed walk through the latent vectors of ``seeds`` (each z ~ N(0, I) from its own seed),
+    ``steps`` points from one to the next, back to the first: [len(seeds)·steps, dim]."""
+    points = [torch.randn(dim, generator=torch.Generator().manual_seed(seed)) for seed in seeds]
+    return torch.stack([slerp(start, end, step / steps)
+                        for start, end in zip(points, points[1:] + points[:1], strict=True)
+                        for step in range(steps)])
+
+
+@torch.no_grad()
+def render(
+    checkpoint: dict[str, Any],
+    weights: dict[str, torch.Tensor],
+    noise: torch.Tensor,
+    labels: torch.Tensor | None = None,
+    *,
+    batch_size: int,
+    device: str = "auto",
+) -> torch.Tensor:
+    """uint8 images of the given latent vectors (and labels), in order."""
+    target = resolve_device(device)
+    checkpoint = upgrade_checkpoint(checkpoint)
+    generator = _generator(checkpoint["model_spec"], weights, target)
+    images = []
+    for start in range(0, noise.shape[0], batch_size):
+        batch_labels = labels[start : start + batch_size].to(target) if labels is not None else None
+        images.append(to_uint8(generator(noise[start : start + batch_size].to(target), batch_labels),
+                               checkpoint["normalization"]).cpu())
+    return torch.cat(images)

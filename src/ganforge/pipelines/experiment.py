@@ -20,12 +20,13 @@ from ganforge.pipelines.evaluation.pipeline import (
     create_scoring_pipeline,
     create_translation_scoring_pipeline,
 )
+from ganforge.pipelines.generation.pipeline import create_pipeline as create_generation_nodes
 from ganforge.pipelines.retraining.pipeline import create_champion_pipeline, create_promotion_pipeline
 from ganforge.pipelines.training.pipeline import create_training_pipeline
 
 # Datasets and parameters every variant shares rather than namespacing them.
 SHARED_INPUTS = {"model_input", "run_info", "feature_cache"}
-SHARED_PARAMETERS = {"params:training_defaults", "params:evaluation", "params:retrain"}
+SHARED_PARAMETERS = {"params:training_defaults", "params:evaluation", "params:retrain", "params:generate"}
 #: what the champion's re-scoring takes from the variant's own namespace
 CHAMPION_INPUTS = {"checkpoint": "champion_checkpoint", "feature_backbone": "feature_backbone",
                    "real_statistics": "real_statistics", "evaluation_config": "evaluation_config",
@@ -58,6 +59,11 @@ def create_rescoring_pipeline(variant: str) -> Pipeline:
     """Sample and score a saved checkpoint without retraining; choose the version with
     ``--load-versions=<variant>.checkpoint:<version>``."""
     return _namespaced(create_feature_pipeline() + create_scoring_pipeline(), variant)
+
+
+def create_generation_pipeline(variant: str) -> Pipeline:
+    """Images from a trained variant (its champion, latest or a named checkpoint version), no training."""
+    return _namespaced(create_generation_nodes(), variant)
 
 
 def create_retraining_pipeline(variant: str) -> Pipeline:

@@ -1,0 +1,1 @@
+"""``kedro run --pipeline=generate_<variant>``: images from a trained model, no training."""
