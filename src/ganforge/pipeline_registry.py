@@ -40,6 +40,8 @@ def register_pipelines() -> dict[str, Pipeline]:
         pipelines[variant] = domain_data + create_two_domain_experiment_pipeline(variant)
         pipelines[f"{variant}_score"] = create_two_domain_rescoring_pipeline(variant)
         pipelines[f"retrain_{variant}"] = domain_data + create_two_domain_retraining_pipeline(variant)
+        if VARIANTS[variant].scoring == "pairs":  # a translator has no noise to generate from
+            pipelines[f"generate_{variant}"] = create_generation_pipeline(variant)
     pipelines["retrain"] = sum((pipelines[f"retrain_{variant}"] for variant in variants), Pipeline([]))
     pipelines["compare"] = create_compare_pipeline(one_domain, two_domain)
     everything = sum((pipelines[variant] for variant in variants), Pipeline([]))

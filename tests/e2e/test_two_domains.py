@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from PIL import Image
 
 from tests.kedro_project import kedro, latest, make_project, tiny_params, write_unlabeled_folder
 
@@ -35,7 +36,7 @@ def test_unlabeled_train_a_and_train_b_folders_retrain_and_rescore(tmp_path):
     assert rescored["fid"] == pytest.approx(metrics["fid"])
 
 
-def test_cogan_retrains_against_its_champion_on_the_same_pairs_scoring(tmp_path):
+def test_cogan_retrains_against_its_champion_and_generates_pairs_from_it(tmp_path):
     project = make_project(tmp_path / "project")
     params = tiny_params(("cogan",), epochs=1)
     kedro(project, "run", "--pipeline=retrain_cogan", f"--params={params}")
@@ -44,6 +45,14 @@ def test_cogan_retrains_against_its_champion_on_the_same_pairs_scoring(tmp_path)
     decision = json.loads(latest(project / "data/08_reporting/cogan/promotion_decision.json").read_text())
     assert decision["promoted"] is False and "does not beat" in decision["reason"]
     assert decision["champion"]["real_statistics_key"] == decision["candidate"]["real_statistics_key"]
+
+    # generating from the champion (the default): each PNG a pair from one noise, A left, B right
+    kedro(project, "run", "--pipeline=generate_cogan", "--params=generate.count=4,generate.interpolation.steps=2")
+    record = json.loads(latest(project / "data/08_reporting/cogan/generation_record.json").read_text())
+    registry = json.loads(latest(project / "data/06_models/cogan/champion.json").read_text())
+    assert record["checkpoint_version"] == registry["champion"]["checkpoint_version"]
+    (run,) = (project / "data/07_model_output/cogan/generated").iterdir()
+    assert [Image.open(path).size for path in sorted(run.glob("*.png"))] == [(56, 28)] * 4
 
 
 def test_a_missing_domain_is_one_clear_error_and_writes_nothing(tmp_path):

@@ -90,3 +90,10 @@ def test_different_channel_counts_train_without_the_identity_loss(tiny_config):
     result = train_gan(domains(channels_b=3), tiny_config(snippet, epochs=1))
     assert result.checkpoint["model_spec"]["domain_channels"] == [1, 3]
     assert result.epoch_samples[1].shape[1] == 3  # the grey rows drawn in RGB next to the colour ones
+
+
+@pytest.mark.parametrize("variant", ["cyclegan", "cogan"])
+def test_the_two_domain_recipes_refuse_a_wasserstein_critic_they_would_not_constrain(variant, tiny_config):
+    snippet = {**VARIANT_SNIPPETS[variant], "objective": {"loss": "wasserstein", "gradient_penalty": 10.0}}
+    with pytest.raises(ConfigError, match="does not apply a Wasserstein critic's weight clipping or gradient"):
+        train_gan(domains(), tiny_config(snippet))

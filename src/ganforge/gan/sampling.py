@@ -187,13 +187,15 @@ def render(
     batch_size: int,
     device: str = "auto",
 ) -> torch.Tensor:
-    """uint8 images of the given latent vectors (and labels), in order."""
+    """uint8 images of the given latent vectors (and labels), in order; a coupled generator's
+    pair side by side in one image (domain A left, B right)."""
     target = resolve_device(device)
     checkpoint = upgrade_checkpoint(checkpoint)
     generator = _generator(checkpoint["model_spec"], weights, target)
     images = []
     for start in range(0, noise.shape[0], batch_size):
         batch_labels = labels[start : start + batch_size].to(target) if labels is not None else None
-        images.append(to_uint8(generator(noise[start : start + batch_size].to(target), batch_labels),
+        made = generator(noise[start : start + batch_size].to(target), batch_labels)
+        images.append(to_uint8(torch.cat(made, dim=-1) if isinstance(made, tuple) else made,
                                checkpoint["normalization"]).cpu())
     return torch.cat(images)

@@ -20,6 +20,7 @@ import torch
 from pydantic import BaseModel, ConfigDict
 from torch import nn
 
+from ganforge.errors import ConfigError
 from ganforge.gan.augment import augment
 from ganforge.gan.data import Batch
 from ganforge.gan.ema import ExponentialMovingAverage
@@ -163,6 +164,15 @@ class Recipe(ABC):
         """The grid's images (in the training range), from ``networks`` as they sample (each
         network's moving average where it has one)."""
         return networks[self.sampling_network](inputs["noise"], inputs["labels"])
+
+
+def require_plain_objective(config: dict[str, Any]) -> None:
+    """For recipes whose step applies the objective's losses only: a Wasserstein critic's clipping
+    or gradient penalty would be silently left out, so it is refused."""
+    if config["objective"]["loss"] == "wasserstein":
+        raise ConfigError(
+            f"Variant '{config['name']}' does not apply a Wasserstein critic's weight clipping or gradient "
+            "penalty. Set objective.loss to least_squares, bce or hinge.")
 
 
 RECIPES: Registry[Callable[[dict[str, Any], dict[str, Any]], Recipe]] = Registry("training recipe", "recipe")

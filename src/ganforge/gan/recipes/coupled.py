@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ganforge.gan.data import DomainPair
-from ganforge.gan.recipes import RECIPES, StepContext
+from ganforge.gan.recipes import RECIPES, StepContext, require_plain_objective
 from ganforge.gan.recipes.adversarial import AdversarialRecipe
 
 
@@ -22,6 +22,10 @@ class CoupledRecipe(AdversarialRecipe):
 
     history_columns = ("discriminator_loss", "generator_loss")
     scores_curve = False
+
+    def __init__(self, config: dict[str, Any], spec: dict[str, Any]) -> None:
+        require_plain_objective(config)
+        super().__init__(config, spec)
 
     def train_step(self, batch: DomainPair, step: StepContext) -> None:
         generator, judge, objective = self.networks["generator"], self.networks["discriminator"], self.objective

@@ -22,7 +22,14 @@ from ganforge.gan.image_history import ImageHistory
 from ganforge.gan.networks import INITIALIZERS
 from ganforge.gan.networks.translation import build_patch_discriminator, build_translator, domain_channels
 from ganforge.gan.objectives import build_objective, cycle_consistency_loss, identity_loss
-from ganforge.gan.recipes import RECIPES, Recipe, RecipeOptions, StepContext, build_optimizer
+from ganforge.gan.recipes import (
+    RECIPES,
+    Recipe,
+    RecipeOptions,
+    StepContext,
+    build_optimizer,
+    require_plain_objective,
+)
 
 TRANSLATORS = ("generator_ab", "generator_ba")
 DISCRIMINATORS = ("discriminator_a", "discriminator_b")
@@ -48,6 +55,7 @@ class CycleRecipe(Recipe):
 
     def __init__(self, config: dict[str, Any], spec: dict[str, Any]) -> None:
         super().__init__(config, spec)
+        require_plain_objective(config)
         self.objective = build_objective(config["objective"])
         settings = config["recipe"]
         self.cycle_weight, self.identity_weight = settings["cycle_weight"], settings["identity_weight"]

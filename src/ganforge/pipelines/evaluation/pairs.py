@@ -16,14 +16,12 @@ from typing import Any
 import torch
 from PIL import Image
 
-from ganforge.gan import draw_pairs, sampling_weights, upgrade_checkpoint
+from ganforge.gan import DOMAINS, draw_pairs, sampling_weights, upgrade_checkpoint
 from ganforge.images import caption_left, grid_image, stack_vertically
 from ganforge.metrics import PRIMARY, backbone_from_record
 from ganforge.pipelines.evaluation.domain_scores import domain_scores, headline, run_record
 
 logger = logging.getLogger(__name__)
-
-DOMAIN_NAMES = ("domain_a", "domain_b")
 
 
 def sample_pairs(checkpoint: dict[str, Any], evaluation_config: dict[str, Any]) -> dict[str, Any]:
@@ -62,11 +60,11 @@ def evaluate_pairs(
     started = time.perf_counter()
     settings, variant = evaluation_config, samples["variant"]
     backbones, reals = (backbone_a, backbone_b), (real_a, real_b)
-    metrics = run_record(samples, run_info, list(DOMAIN_NAMES))
-    for name, backbone, real in zip(DOMAIN_NAMES, backbones, reals, strict=True):
+    metrics = run_record(samples, run_info, list(DOMAINS))
+    for name, backbone, real in zip(DOMAINS, backbones, reals, strict=True):
         metrics[name] = domain_scores(samples[name]["images"], backbone, real, settings)
     classes = [_predicted(samples[name]["images"], backbone, settings)
-               for name, backbone in zip(DOMAIN_NAMES, backbones, strict=True)]
+               for name, backbone in zip(DOMAINS, backbones, strict=True)]
     agreement = None if None in classes else float((classes[0] == classes[1]).double().mean())
     metrics["pair_agreement"] = agreement
     metrics.update(headline(metrics["domain_a"], metrics["domain_b"], real_a, real_b, "A and B"))

@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 
 from ganforge.errors import ConfigError
-from ganforge.gan import draw, interpolation_path, render, sampling_weights, upgrade_checkpoint
+from ganforge.gan import draw, draw_pairs, interpolation_path, render, sampling_weights, upgrade_checkpoint
 from ganforge.images import grid_image
 
 logger = logging.getLogger(__name__)
@@ -62,15 +62,17 @@ def _labels(checkpoint: dict[str, Any], count: int, wanted: Any) -> torch.Tensor
 def generate_images(
     checkpoint: dict[str, Any], version: str, generate: dict[str, Any], run_info: dict[str, Any]
 ) -> tuple[dict[str, Image.Image], Image.Image, dict[str, Any]]:
-    """``generate.count`` PNG images (under this run's id), their grid, and a record of what made them."""
-    if checkpoint["model_spec"].get("domain_channels"):
-        raise ConfigError(f"'{checkpoint['variant']}' works on two domains; generate images with a one-domain variant.")
+    """``generate.count`` PNG images (under this run's id), their grid, and a record of what made
+    them. A coupled two-domain model (CoGAN) writes pairs: domain A left, B right, in one image."""
     checkpoint = upgrade_checkpoint(checkpoint)
     weights, which = sampling_weights(checkpoint, generate["use_ema"])
-    count = generate["count"]
-    images, labels = draw(checkpoint, weights, count, batch_size=generate["batch_size"], device=generate["device"],
-                          seed=generate["seed"], labels=_labels(checkpoint, count, generate.get("labels")),
-                          truncation=generate.get("truncation"))
+    count, settings = generate["count"], {"batch_size": generate["batch_size"], "device": generate["device"],
+                                          "seed": generate["seed"]}
+    if checkpoint["recipe"] == "coupled":
+        images, labels = torch.cat(draw_pairs(checkpoint, weights, count, **settings), dim=-1), None
+    else:
+        images, labels = draw(checkpoint, weights, count, labels=_labels(checkpoint, count, generate.get("labels")),
+                              truncation=generate.get("truncation"), **settings)
     run_id = run_info.get("run_id", "unversioned")
     files = {f"{run_id}/{index:05d}": grid_image(image[None], nrow=1, padding=0) for index, image in enumerate(images)}
     record = {"variant": checkpoint["variant"], "checkpoint_version": version, "weights": which, "count": count,
