@@ -134,9 +134,14 @@ def comparison_markdown(table: pd.DataFrame, quality: pd.DataFrame, two_domain: 
                   "source images as they are). Cycle error: mean absolute pixel change (0-1) after a round trip. "
                   "Pair agreement: the share of pairs from one noise whose A and B images each domain's "
                   "classifier puts in the same class.", "",
-                  two_domain.drop(columns=["n_samples", "n_real", "status"]).dropna(axis=1, how="all")
-                  .rename(columns={PRIMARY: "score"}).to_markdown(index=False, floatfmt=".4g"), ""]
+                  _blank_missing(two_domain.drop(columns=["n_samples", "n_real", "status"]).dropna(axis=1, how="all")
+                                 .rename(columns={PRIMARY: "score"})).to_markdown(index=False, floatfmt=".4g"), ""]
     return "\n".join(lines)
+
+
+def _blank_missing(table: pd.DataFrame) -> pd.DataFrame:
+    """Empty cells where a score does not apply (a translation's pair agreement), not "nan"."""
+    return table.astype(object).where(table.notna(), "")
 
 
 def score_versus_epoch_plot(**curves_by_variant: pd.DataFrame) -> plt.Figure:
