@@ -97,3 +97,17 @@ def test_the_two_domain_recipes_refuse_a_wasserstein_critic_they_would_not_const
     snippet = {**VARIANT_SNIPPETS[variant], "objective": {"loss": "wasserstein", "gradient_penalty": 10.0}}
     with pytest.raises(ConfigError, match="does not apply a Wasserstein critic's weight clipping or gradient"):
         train_gan(domains(), tiny_config(snippet))
+
+
+def test_learning_rates_fall_linearly_over_the_last_epochs_and_a_resume_keeps_the_schedule(tiny_config):
+    snippet = {**CYCLEGAN, "recipe": {**CYCLEGAN.get("recipe", {}), "decay_epochs": 2}}
+    result = train_gan(domains(), tiny_config(snippet, epochs=4, resume=False))
+    base = result.checkpoint["config"]["optimizer"]["lr_generator"]
+    assert [row["lr_generator"] for row in result.history] == pytest.approx([base, base, base * 2 / 3, base / 3])
+    assert result.checkpoint["optimizers"]["discriminator_b"]["param_groups"][0]["lr"] == pytest.approx(
+        result.checkpoint["config"]["optimizer"]["lr_discriminator"] / 3)
+    # killed after epoch 1 of 3, the last two decaying: the resumed run is the uninterrupted one
+    resumed, uninterrupted = resumed_and_uninterrupted(domains, lambda **training: tiny_config(snippet, **training))
+    assert learned_digest(resumed.checkpoint) == learned_digest(uninterrupted.checkpoint)
+    with pytest.raises(ConfigError, match="recipe.decay_epochs \\(2\\) is longer than training.epochs \\(1\\)"):
+        train_gan(domains(), tiny_config(snippet, epochs=1))

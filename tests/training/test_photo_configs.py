@@ -50,6 +50,8 @@ def test_every_photo_configuration_takes_a_training_step(photo_parameters, name,
         # one step per phase (2 images an epoch): grown to the full size in `doublings` epochs
         variant["recipe"].update(stable_images=1, fade_images=1)
         variant["training"].update(epochs=conv_layout(size)[1])
+    if "decay_epochs" in variant.get("recipe", {}):
+        variant["recipe"]["decay_epochs"] = 1  # the one epoch decays
     defaults = {**photo_parameters["training_defaults"], "device": "cpu", "resume": False,
                 "resume_dir": str(tmp_path)}
     config = resolve_experiment_config(defaults, variant)

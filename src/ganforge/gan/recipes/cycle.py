@@ -42,6 +42,9 @@ class CycleOptions(RecipeOptions):
     identity_weight: float = Field(5.0, ge=0)
     #: generated images each discriminator's history keeps (paper: 50; 0: none)
     history_size: int = Field(50, ge=0)
+    #: the last epochs, over which every learning rate falls linearly towards 0 (paper: 100 of
+    #: 200; 0: constant rates)
+    decay_epochs: int = Field(0, ge=0)
 
 
 @RECIPES.register("cycle")
@@ -81,9 +84,31 @@ class CycleRecipe(Recipe):
 
     def build_optimizers(self, networks: dict[str, nn.Module]) -> dict[str, torch.optim.Optimizer]:
         settings = self.config["optimizer"]
-        rates = {**dict.fromkeys(TRANSLATORS, settings["lr_generator"]),
-                 **dict.fromkeys(DISCRIMINATORS, settings["lr_discriminator"])}
-        return {name: build_optimizer(networks[name].parameters(), settings, rate) for name, rate in rates.items()}
+        self.base_rates = {**dict.fromkeys(TRANSLATORS, settings["lr_generator"]),
+                           **dict.fromkeys(DISCRIMINATORS, settings["lr_discriminator"])}
+        self.optimizers = {name: build_optimizer(networks[name].parameters(), settings, rate)
+                           for name, rate in self.base_rates.items()}
+        return self.optimizers
+
+    def on_train_start(self, images_per_epoch: int, epochs: int) -> None:
+        self.epochs = epochs
+        if self.config["recipe"]["decay_epochs"] > epochs:
+            raise ConfigError(f"Variant '{self.config['name']}': recipe.decay_epochs "
+                              f"({self.config['recipe']['decay_epochs']}) is longer than training.epochs ({epochs}).")
+
+    def on_epoch_start(self, epoch: int) -> None:
+        """Constant rates, then a linear fall over the last ``decay_epochs`` epochs (the last one
+        trains at 1/(decay_epochs + 1) of the rate, never at 0)."""
+        decay = self.config["recipe"]["decay_epochs"]
+        factor = 1.0 - max(0, epoch - (self.epochs - decay)) / (decay + 1)
+        for name, optimizer in self.optimizers.items():
+            for group in optimizer.param_groups:
+                group["lr"] = self.base_rates[name] * factor
+
+    def progress(self) -> dict[str, float]:
+        if not self.config["recipe"]["decay_epochs"]:
+            return {}
+        return {"lr_generator": self.optimizers["generator_ab"].param_groups[0]["lr"]}
 
     def train_step(self, batch: DomainPair, step: StepContext) -> None:
         a_to_b, b_to_a = self.networks["generator_ab"], self.networks["generator_ba"]
