@@ -6,6 +6,7 @@ every checkpoint, so any grid can be mapped back to exact pixel values.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 import numpy as np
@@ -49,6 +50,16 @@ def grid_image(images_uint8: torch.Tensor, nrow: int = 8, padding: int = 2) -> I
     if images_uint8.shape[1] == 1:
         return Image.fromarray(np.ascontiguousarray(array[:, :, 0]), mode="L")
     return Image.fromarray(np.ascontiguousarray(array), mode="RGB")
+
+
+def animated_gif(frames: Sequence[Image.Image], durations: int | list[int]) -> Image.Image:
+    """A multi-frame GIF image (``durations`` in ms, one for all or one per frame) that
+    pillow.ImageDataset writes whole (``save_all`` in the catalog)."""
+    buffer = io.BytesIO()
+    frames = [frame.convert("P") if frame.mode == "RGB" else frame for frame in frames]
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    buffer.seek(0)
+    return Image.open(buffer)
 
 
 def stack_vertically(pictures: Sequence[Image.Image], gap: int = 4) -> Image.Image:

@@ -6,7 +6,7 @@ labels, normalization recipe, fingerprint).
 """
 
 from ganforge.gan.config import check_config_against_data, resolve_experiment_config
-from ganforge.gan.data import DOMAINS, is_two_domain, pair_domains
+from ganforge.gan.data import DOMAINS, is_two_domain, pair_domains, seeded_subset
 from ganforge.gan.engine import (
     TrainingResult,
     check_input,
@@ -58,6 +58,7 @@ __all__ = [
     "render",
     "resolve_experiment_config",
     "sampling_weights",
+    "seeded_subset",
     "slerp",
     "spec_for",
     "train",

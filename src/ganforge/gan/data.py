@@ -40,17 +40,21 @@ class InMemoryBatches:
     def epoch(self, rng: torch.Generator) -> Iterator[Batch]:
         order = torch.randperm(self.images.shape[0], generator=rng).to(self.device)
         for index in range(self.steps_per_epoch):
-            chosen = order[index * self.batch_size : (index + 1) * self.batch_size]
-            labels = self.labels[chosen] if self.labels is not None else None
-            yield Batch(to_training_range(self.images[chosen], self.recipe), labels)
+            yield self._batch(order[index * self.batch_size : (index + 1) * self.batch_size])
 
     def examples(self, count: int, seed: int) -> Batch:
         """``count`` fixed images (and labels) picked by their own seeded generator: what a
         recipe that transforms real images shows in its grids."""
-        chosen = torch.randperm(self.images.shape[0], generator=torch.Generator().manual_seed(seed))[:count]
-        chosen = chosen.to(self.device)
+        return self._batch(seeded_subset(self.images.shape[0], count, seed).to(self.device))
+
+    def _batch(self, chosen: torch.Tensor) -> Batch:
         labels = self.labels[chosen] if self.labels is not None else None
         return Batch(to_training_range(self.images[chosen], self.recipe), labels)
+
+
+def seeded_subset(total: int, count: int, seed: int) -> torch.Tensor:
+    """Indices of ``count`` of ``total`` items (all of them if fewer), in a seeded random order."""
+    return torch.randperm(total, generator=torch.Generator().manual_seed(seed))[:count]
 
 
 #: the two training sets of a two-domain variant (CycleGAN, CoGAN), each its own data namespace

@@ -337,9 +337,10 @@ def _run_epochs(
 
 def _snapshot_if_due(state: TrainingState, config: dict[str, Any], epoch: int) -> None:
     every = config.get("evaluation", {}).get("every_n_epochs", 0)
-    # below full quality (a progressive generator under full resolution) the curve has no point
+    # below full quality (a progressive generator under full resolution) the curve has no point;
+    # it scores one generator's samples, which a two-domain model does not make
     due = every and (epoch % every == 0 or epoch == config["training"]["epochs"])
-    if due and state.recipe.at_full_quality and state.recipe.scores_curve:
+    if due and state.recipe.at_full_quality and "domain_channels" not in state.recipe.spec:
         state.snapshots[epoch] = {
             # tensors copied to the host; a module's extra state (a growth level) as it is
             "generator": {k: v.detach().cpu().clone() if isinstance(v, torch.Tensor) else copy.deepcopy(v)

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ganforge.gan.data import DOMAINS
 from ganforge.gan.networks import build_generator
 from ganforge.gan.networks.translation import build_translator, domain_channels
 from ganforge.gan.state import upgrade_checkpoint
@@ -68,25 +69,30 @@ def draw(
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``count`` uint8 images (and their labels) from ``weights``; the same seed gives the same
     images. ``truncation``: redraw latent values beyond ±truncation (see :func:`latent_noise`)."""
-    target = resolve_device(device)
     checkpoint = upgrade_checkpoint(checkpoint)
-    spec = checkpoint["model_spec"]
-    generator = _generator(spec, weights, target)
     rng = torch.Generator().manual_seed(seed)
     if labels is None:
         labels = _sample_labels(checkpoint, count, rng)
-    batches = []
-    for start, noise in _noise_batches(count, batch_size, spec["latent_dim"], rng, target, truncation):
-        batch_labels = labels[start : start + noise.shape[0]].to(target) if labels is not None else None
-        batches.append(to_uint8(generator(noise, batch_labels), checkpoint["normalization"]).cpu())
-    return torch.cat(batches), labels
+    noise = _latents(count, batch_size, checkpoint["model_spec"]["latent_dim"], rng, truncation)
+    return render(checkpoint, weights, noise, labels, batch_size=batch_size, device=device), labels
 
 
-def _noise_batches(count: int, batch_size: int, dim: int, rng: torch.Generator, device: torch.device,
-                   truncation: float | None = None) -> Iterator[tuple[int, torch.Tensor]]:
-    """(first index, latent batch) pairs covering ``count`` samples, drawn in order from ``rng``."""
-    for start in range(0, count, batch_size):
-        yield start, latent_noise(min(batch_size, count - start), dim, rng, truncation).to(device)
+def _latents(count: int, batch_size: int, dim: int, rng: torch.Generator,
+             truncation: float | None = None) -> torch.Tensor:
+    """``count`` latent vectors drawn from ``rng`` batch by batch, the way sampling always drew
+    them (so a seed keeps giving the same images)."""
+    return torch.cat([latent_noise(min(batch_size, count - start), dim, rng, truncation)
+                      for start in range(0, count, batch_size)])
+
+
+def _generated(checkpoint: dict[str, Any], weights: dict[str, torch.Tensor], noise: torch.Tensor,
+               labels: torch.Tensor | None, batch_size: int, device: str) -> Iterator[Any]:
+    """The generator's output (in the training range) for each batch of ``noise`` (and labels)."""
+    target = resolve_device(device)
+    generator = _generator(checkpoint["model_spec"], weights, target)
+    for start in range(0, noise.shape[0], batch_size):
+        batch_labels = labels[start : start + batch_size].to(target) if labels is not None else None
+        yield generator(noise[start : start + batch_size].to(target), batch_labels)
 
 
 def translator_weights(checkpoint: dict[str, Any], use_ema: bool) -> tuple[dict[str, dict[str, torch.Tensor]], str]:
@@ -145,17 +151,11 @@ def draw_pairs(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``count`` pairs of uint8 images of a coupled generator (CoGAN): the i-th images of both
     domains come from the same z."""
-    target = resolve_device(device)
     checkpoint = upgrade_checkpoint(checkpoint)
-    spec = checkpoint["model_spec"]
-    generator = _generator(spec, weights, target)
-    domains = checkpoint["domains"]
-    pairs_a, pairs_b = [], []
-    for _, noise in _noise_batches(count, batch_size, spec["latent_dim"], torch.Generator().manual_seed(seed), target):
-        image_a, image_b = generator(noise)
-        pairs_a.append(to_uint8(image_a, domains["domain_a"]["normalization"]).cpu())
-        pairs_b.append(to_uint8(image_b, domains["domain_b"]["normalization"]).cpu())
-    return torch.cat(pairs_a), torch.cat(pairs_b)
+    noise = _latents(count, batch_size, checkpoint["model_spec"]["latent_dim"], torch.Generator().manual_seed(seed))
+    pairs = list(_generated(checkpoint, weights, noise, None, batch_size, device))
+    return tuple(torch.cat([to_uint8(pair[side], checkpoint["domains"][domain]["normalization"]).cpu()
+                            for pair in pairs]) for side, domain in enumerate(DOMAINS))
 
 
 def slerp(start: torch.Tensor, end: torch.Tensor, t: float) -> torch.Tensor:
@@ -189,13 +189,7 @@ def render(
 ) -> torch.Tensor:
     """uint8 images of the given latent vectors (and labels), in order; a coupled generator's
     pair side by side in one image (domain A left, B right)."""
-    target = resolve_device(device)
     checkpoint = upgrade_checkpoint(checkpoint)
-    generator = _generator(checkpoint["model_spec"], weights, target)
-    images = []
-    for start in range(0, noise.shape[0], batch_size):
-        batch_labels = labels[start : start + batch_size].to(target) if labels is not None else None
-        made = generator(noise[start : start + batch_size].to(target), batch_labels)
-        images.append(to_uint8(torch.cat(made, dim=-1) if isinstance(made, tuple) else made,
-                               checkpoint["normalization"]).cpu())
-    return torch.cat(images)
+    return torch.cat([to_uint8(torch.cat(made, dim=-1) if isinstance(made, tuple) else made,
+                               checkpoint["normalization"]).cpu()
+                      for made in _generated(checkpoint, weights, noise, labels, batch_size, device)])

@@ -17,10 +17,13 @@ class Variant:
     recipe: str
     summary: str
     conditional: bool = False
-    domains: int = 1
-    #: what the scoring pipeline evaluates: "samples" of one generator, "translations" between
-    #: two domains (CycleGAN), or "pairs" drawn from one z (CoGAN)
+    #: what the scoring pipeline evaluates: "samples" of one generator, or over two domains
+    #: "translations" between them (CycleGAN) or "pairs" drawn from one z (CoGAN)
     scoring: str = "samples"
+
+    @property
+    def domains(self) -> int:
+        return 1 if self.scoring == "samples" else 2
 
 
 VARIANTS: Registry[Variant] = Registry("variant", "the pipeline name / variant.name")

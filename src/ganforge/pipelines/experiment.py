@@ -12,6 +12,7 @@ from __future__ import annotations
 from kedro.pipeline import Node, Pipeline
 
 from ganforge.gan import DOMAINS, VARIANTS, pair_domains
+from ganforge.pipelines.data_processing import domain_namespace
 from ganforge.pipelines.evaluation.pipeline import (
     DOMAIN_INPUTS,
     create_curve_pipeline,
@@ -35,7 +36,7 @@ CHAMPION_INPUTS = {"checkpoint": "champion_checkpoint", "feature_backbone": "fea
 
 def _namespaced(pipeline: Pipeline, variant: str) -> Pipeline:
     # a two-domain variant reads each domain's model_input from that domain's data namespace
-    domains = {f"{domain}.model_input": f"{variant}_data.{domain}.model_input" for domain in DOMAINS}
+    domains = {f"{domain}.model_input": f"{domain_namespace(variant, domain)}.model_input" for domain in DOMAINS}
     return Pipeline(
         pipeline,
         namespace=variant,

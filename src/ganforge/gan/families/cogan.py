@@ -8,4 +8,4 @@ import ganforge.gan.recipes.coupled  # noqa: F401  registers the "coupled" recip
 from ganforge.gan.variants import VARIANTS, Variant
 
 VARIANTS.register("cogan", Variant("coupled", "coupled GANs over two domains, sharing their content layers "
-                                   "(Liu & Tuzel 2016)", domains=2, scoring="pairs"))
+                                   "(Liu & Tuzel 2016)", scoring="pairs"))

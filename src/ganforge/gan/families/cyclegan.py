@@ -8,5 +8,5 @@ import ganforge.gan.recipes.cycle  # noqa: F401  registers the "cycle" recipe
 from ganforge.gan.variants import VARIANTS, Variant
 
 VARIANTS.register("cyclegan", Variant("cycle", "unpaired translation A ↔ B: cycle-consistent ResNet translators, "
-                                      "PatchGAN discriminators (Zhu et al. 2017)", domains=2,
+                                      "PatchGAN discriminators (Zhu et al. 2017)",
                                       scoring="translations"))

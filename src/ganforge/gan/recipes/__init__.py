@@ -97,9 +97,6 @@ class Recipe(ABC):
     ema_networks: tuple[str, ...] = ("generator",)
     #: the network that makes images for grids and scores
     sampling_network: str = "generator"
-    #: whether the generator snapshots of the score curve (evaluation.every_n_epochs) apply:
-    #: they score one generator's samples, which a translation recipe does not make
-    scores_curve: bool = True
     #: for a two-domain recipe: whether both domains must have the same channel count
     equal_channels: bool = True
 

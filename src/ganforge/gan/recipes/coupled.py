@@ -21,7 +21,6 @@ class CoupledRecipe(AdversarialRecipe):
     """The alternating recipe's networks, optimizers and objective; its own step over two domains."""
 
     history_columns = ("discriminator_loss", "generator_loss")
-    scores_curve = False
 
     def __init__(self, config: dict[str, Any], spec: dict[str, Any]) -> None:
         require_plain_objective(config)

@@ -53,7 +53,6 @@ class CycleRecipe(Recipe):
     history_columns = ("discriminator_loss", "generator_loss", "cycle_loss", "identity_loss")
     ema_networks = TRANSLATORS
     sampling_network = "generator_ab"
-    scores_curve = False
     equal_channels = False
 
     def __init__(self, config: dict[str, Any], spec: dict[str, Any]) -> None:

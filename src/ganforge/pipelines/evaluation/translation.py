@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from PIL import Image
 
-from ganforge.gan import translate, translator_weights, upgrade_checkpoint
+from ganforge.gan import seeded_subset, translate, translator_weights, upgrade_checkpoint
 from ganforge.images import PIXEL_MAX, caption_left, grid_image, stack_vertically
 from ganforge.metrics import PRIMARY, backbone_from_record
 from ganforge.pipelines.evaluation.domain_scores import domain_scores, headline, run_record
@@ -30,7 +30,7 @@ DIRECTIONS = {"a_to_b": ("ab", "domain_a", "domain_b"), "b_to_a": ("ba", "domain
 
 def _seeded_subset(model_input: dict[str, Any], count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
     images = model_input["images"]
-    chosen = torch.randperm(images.shape[0], generator=torch.Generator().manual_seed(seed))[:count]
+    chosen = seeded_subset(images.shape[0], count, seed)
     labels = model_input.get("labels")
     return images[chosen], (labels[chosen] if labels is not None else None)
 

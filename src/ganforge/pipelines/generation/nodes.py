@@ -5,7 +5,6 @@ Seeded throughout, so the same command writes the same images, byte for byte.
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +14,7 @@ from PIL import Image
 
 from ganforge.errors import ConfigError
 from ganforge.gan import draw, draw_pairs, interpolation_path, render, sampling_weights, upgrade_checkpoint
-from ganforge.images import grid_image
+from ganforge.images import animated_gif, grid_image
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +96,4 @@ def latent_interpolation(checkpoint: dict[str, Any], generate: dict[str, Any]) -
     scale = settings["scale"]
     pictures = [grid_image(frame[None], nrow=1, padding=0).resize(
         (frame.shape[-1] * scale, frame.shape[-2] * scale), Image.NEAREST) for frame in frames]
-    buffer = io.BytesIO()
-    pictures = [picture.convert("P") if picture.mode == "RGB" else picture for picture in pictures]
-    pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=80, loop=0)
-    buffer.seek(0)
-    return Image.open(buffer)
+    return animated_gif(pictures, 80)

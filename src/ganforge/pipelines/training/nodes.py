@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import platform
 import subprocess
@@ -21,7 +20,7 @@ from PIL import Image
 from ganforge.errors import ConfigError
 from ganforge.gan import check_config_against_data, check_input, input_geometry, resolve_experiment_config
 from ganforge.gan import train as train_variant
-from ganforge.images import grid_image
+from ganforge.images import animated_gif, grid_image
 from ganforge.metrics import choose_backbone
 from ganforge.utils import content_digest
 
@@ -99,17 +98,8 @@ def render_grids(
     run_id = run_info.get("run_id", "unversioned")
     per_epoch = {f"{run_id}/epoch_{epoch:04d}": picture for epoch, picture in grids.items()}
     final = grids[max(grids)]
-    return per_epoch, final, _animated_gif(list(grids.values()))
-
-
-def _animated_gif(frames: list[Image.Image]) -> Image.Image:
-    """A multi-frame GIF image that pillow.ImageDataset writes whole (save_all in the catalog)."""
-    buffer = io.BytesIO()
-    frames = [frame.convert("P") if frame.mode == "RGB" else frame for frame in frames]
-    durations = [400] * (len(frames) - 1) + [1500]  # linger on the final grid
-    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
-    buffer.seek(0)
-    return Image.open(buffer)
+    # 400 ms a frame, lingering on the final grid
+    return per_epoch, final, animated_gif(list(grids.values()), [400] * (len(grids) - 1) + [1500])
 
 
 def plot_training_history(history: pd.DataFrame, experiment_config: dict[str, Any]) -> plt.Figure:
