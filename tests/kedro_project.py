@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -93,3 +94,24 @@ def write_unlabeled_folder(folder: Path, count: int, size: int = 16) -> Path:
         pixels = torch.randint(0, 255, (size, size, 3), generator=generator, dtype=torch.uint8).numpy()
         Image.fromarray(pixels).save(folder / f"{index}.png")
     return folder
+
+
+def tracking_client(project: Path):
+    """An MLflow client on the project's default tracking store (conf/base/mlflow.yml)."""
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{project / 'mlruns.db'}"
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def tracked_runs(project: Path) -> list:
+    """The project's MLflow runs, oldest first."""
+    client = tracking_client(project)
+    experiment = client.get_experiment_by_name("ganforge")
+    return sorted(client.search_runs([experiment.experiment_id]), key=lambda run: run.info.start_time)
+
+
+def champion(project: Path, variant: str) -> dict:
+    """The record of the model version behind the ``champion`` alias of ``ganforge.<variant>``."""
+    version = tracking_client(project).get_model_version_by_alias(f"ganforge.{variant}", "champion")
+    return {**json.loads(version.tags["record"]), "registry_version": int(version.version)}

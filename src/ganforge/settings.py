@@ -5,8 +5,13 @@ import warnings
 from kedro.config import OmegaConfigLoader
 
 from ganforge.hooks import GanForgeHooks
+from ganforge.tracking import TrackingHooks
 
-HOOKS = (GanForgeHooks(),)
+# Pluggy calls the hook registered last first: GanForgeHooks sets up the one-line error report
+# before the tracking hook can raise. TrackingHooks is kedro-mlflow's hook, extended; the
+# plugin's own copy is switched off so that runs are not logged twice.
+HOOKS = (TrackingHooks(), GanForgeHooks())
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro-mlflow", "kedro_mlflow")
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

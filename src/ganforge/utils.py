@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
+import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -88,3 +90,17 @@ def content_digest(value: object, length: int = 16) -> str:
 
     visit(value)
     return digest.hexdigest()[:length]
+
+
+def git_state() -> dict[str, Any] | None:
+    """The commit checked out in the working directory and whether tracked files differ from it;
+    ``None`` outside a git checkout."""
+    try:
+        def git(*args: str) -> str:
+            return subprocess.run(["git", *args], capture_output=True, text=True, check=True, timeout=10).stdout.strip()
+
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "dirty": dirty}

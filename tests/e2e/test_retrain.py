@@ -11,41 +11,52 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.kedro_project import kedro, kedro_env, latest, make_project, tiny_params, versions
+from tests.kedro_project import (
+    champion,
+    kedro,
+    kedro_env,
+    latest,
+    make_project,
+    tiny_params,
+    tracked_runs,
+    tracking_client,
+    versions,
+)
 
 pytestmark = pytest.mark.e2e
 
 
-def champion(project, variant="wgan") -> dict:
-    return json.loads(latest(project / f"data/06_models/{variant}/champion.json").read_text())
+def decision(project) -> dict:
+    return json.loads(latest(project / "data/08_reporting/wgan/promotion_decision.json").read_text())
 
 
-def test_retraining_promotes_only_on_a_win(tmp_path):
+def test_retraining_promotes_only_on_a_win_and_moves_the_registry_alias(tmp_path):
     project = make_project(tmp_path / "project")
     params = tiny_params(("wgan",), epochs=1)
     kedro(project, "run", "--pipeline=retrain_wgan", f"--params={params}")
-    first = champion(project)
-    assert first["decisions"][-1]["promoted"] is True
-    assert "no champion yet" in first["decisions"][-1]["reason"]
-    first_version = first["champion"]["checkpoint_version"]
+    assert decision(project)["promoted"] is True and "no champion yet" in decision(project)["reason"]
+    first = champion(project, "wgan")
+    first_version = first["checkpoint_version"]
+    assert first["registry_version"] == 1 and first["fid"] == decision(project)["candidate"]["fid"]
     assert (project / f"data/06_models/wgan/checkpoint.pt/{first_version}").is_dir()
 
     # an impossible margin: the new model cannot beat the champion by 100%
     result = kedro(project, "run", "--pipeline=retrain_wgan", f"--params={params},retrain.promotion_margin=1.0")
     assert "Warm start from the checkpoint" in result.stdout + result.stderr
-    second = champion(project)
-    assert second["champion"]["checkpoint_version"] == first_version
-    assert second["decisions"][-1]["promoted"] is False
-    decision = json.loads(latest(project / "data/08_reporting/wgan/promotion_decision.json").read_text())
-    assert decision["promoted"] is False and "does not beat" in decision["reason"]
-    assert decision["champion"]["real_statistics_key"] == decision["candidate"]["real_statistics_key"]
+    kept = decision(project)
+    assert kept["promoted"] is False and "does not beat" in kept["reason"]
+    assert kept["champion"]["real_statistics_key"] == kept["candidate"]["real_statistics_key"]
+    assert champion(project, "wgan") == first  # the alias did not move
 
     # any improvement at all is enough with a negative margin... of -1000%
     kedro(project, "run", "--pipeline=retrain_wgan", f"--params={params},retrain.promotion_margin=-10.0")
-    third = champion(project)
-    assert third["champion"]["checkpoint_version"] != first_version
-    assert len(third["decisions"]) == 3
-    assert len(versions(project / "data/06_models/wgan/champion.json")) == 3
+    third = champion(project, "wgan")
+    assert third["checkpoint_version"] != first_version and third["registry_version"] == 2
+    assert len(tracking_client(project).search_model_versions("name='ganforge.wgan'")) == 2
+    # every decision, with its reason, is on the MLflow run that made it
+    runs = tracked_runs(project)
+    assert [run.data.tags["ganforge.wgan.promoted"] for run in runs] == ["true", "false", "true"]
+    assert "does not beat" in runs[1].data.tags["ganforge.wgan.promotion_reason"]
 
 
 def test_bad_new_data_stops_retraining_and_overwrites_nothing(tmp_path):

@@ -9,7 +9,7 @@ import json
 import pytest
 from PIL import Image
 
-from tests.kedro_project import kedro, latest, make_project, tiny_params, write_unlabeled_folder
+from tests.kedro_project import champion, kedro, latest, make_project, tiny_params, write_unlabeled_folder
 
 pytestmark = pytest.mark.e2e
 
@@ -24,8 +24,7 @@ def test_unlabeled_train_a_and_train_b_folders_retrain_and_rescore(tmp_path):
                         f"cyclegan.{domain}.data.image_size": 16, f"cyclegan.{domain}.data.channels": 3})
     params = tiny_params(("cyclegan",), epochs=1, **domains)
     kedro(project, "run", "--pipeline=retrain_cyclegan", f"--params={params}")
-    registry = json.loads(latest(project / "data/06_models/cyclegan/champion.json").read_text())
-    assert registry["decisions"][-1]["promoted"] is True
+    assert champion(project, "cyclegan")["registry_version"] == 1
     metrics = json.loads(latest(project / "data/08_reporting/cyclegan/metrics.json").read_text())
     assert metrics["a_to_b"]["score_label"] == "FD-rotation"  # no labels: the rotation backbone
     assert metrics["a_to_b"]["label_preservation"] is None and metrics["fid"] > 0
@@ -46,13 +45,18 @@ def test_cogan_retrains_against_its_champion_and_generates_pairs_from_it(tmp_pat
     assert decision["promoted"] is False and "does not beat" in decision["reason"]
     assert decision["champion"]["real_statistics_key"] == decision["candidate"]["real_statistics_key"]
 
-    # generating from the champion (the default): each PNG a pair from one noise, A left, B right
-    kedro(project, "run", "--pipeline=generate_cogan", "--params=generate.count=4,generate.interpolation.steps=2")
+    # generating from the champion (the default, through the registry alias), then from the same
+    # checkpoint by its version: each PNG a pair from one noise, A left, B right, the same bytes
+    generate = "generate.count=4,generate.interpolation.steps=2"
+    kedro(project, "run", "--pipeline=generate_cogan", f"--params={generate}")
     record = json.loads(latest(project / "data/08_reporting/cogan/generation_record.json").read_text())
-    registry = json.loads(latest(project / "data/06_models/cogan/champion.json").read_text())
-    assert record["checkpoint_version"] == registry["champion"]["checkpoint_version"]
-    (run,) = (project / "data/07_model_output/cogan/generated").iterdir()
-    assert [Image.open(path).size for path in sorted(run.glob("*.png"))] == [(56, 28)] * 4
+    assert record["checkpoint_version"] == champion(project, "cogan")["checkpoint_version"]
+    kedro(project, "run", "--pipeline=generate_cogan",
+          f"--params={generate},generate.checkpoint={record['checkpoint_version']}")
+    first, second = (sorted(run.glob("*.png")) for run in sorted((project / "data/07_model_output/cogan/generated")
+                                                                  .iterdir()))
+    assert [Image.open(path).size for path in first] == [(56, 28)] * 4
+    assert [path.read_bytes() for path in first] == [path.read_bytes() for path in second]
 
 
 def test_a_missing_domain_is_one_clear_error_and_writes_nothing(tmp_path):

@@ -23,6 +23,7 @@ from ganforge.pipelines.evaluation.pipeline import (
 )
 from ganforge.pipelines.generation.pipeline import create_pipeline as create_generation_nodes
 from ganforge.pipelines.retraining.pipeline import create_champion_pipeline, create_promotion_pipeline
+from ganforge.pipelines.tracking.pipeline import create_pipeline as create_tracking_pipeline
 from ganforge.pipelines.training.pipeline import create_training_pipeline
 
 # Datasets and parameters every variant shares rather than namespacing them.
@@ -35,6 +36,7 @@ CHAMPION_INPUTS = {"checkpoint": "champion_checkpoint", "feature_backbone": "fea
 
 
 def _namespaced(pipeline: Pipeline, variant: str) -> Pipeline:
+    pipeline += create_tracking_pipeline(pipeline.all_outputs())  # metric histories to MLflow
     # a two-domain variant reads each domain's model_input from that domain's data namespace
     domains = {f"{domain}.model_input": f"{domain_namespace(variant, domain)}.model_input" for domain in DOMAINS}
     return Pipeline(

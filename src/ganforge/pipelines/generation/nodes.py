@@ -22,16 +22,16 @@ CHECKPOINT_PARTITION = "{version}/checkpoint"
 
 
 def choose_checkpoint(
-    checkpoint_versions: dict[str, Callable[[], Any]], champion_registry: dict[str, Any], generate: dict[str, Any],
+    checkpoint_versions: dict[str, Callable[[], Any]], champion: dict[str, Any], generate: dict[str, Any],
     variant: dict[str, Any],
 ) -> tuple[dict[str, Any], str]:
-    """The checkpoint ``generate.checkpoint`` names ("champion", "latest" or a version) and its version."""
+    """The checkpoint ``generate.checkpoint`` names ("champion": the model registry's champion alias,
+    "latest" or a version) and its version."""
     wanted, variant = str(generate.get("checkpoint", "champion")), variant["name"]
     versions = sorted(key.split("/")[0] for key in checkpoint_versions)
     if not versions:
         raise ConfigError(f"'{variant}' has no checkpoint yet. Train it first: `kedro run --pipeline={variant}`.")
     if wanted == "champion":
-        champion = (champion_registry or {}).get("champion")
         if not champion:
             raise ConfigError(
                 f"'{variant}' has no champion yet (scheduled retraining promotes one: `kedro run "

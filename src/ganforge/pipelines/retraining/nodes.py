@@ -1,10 +1,10 @@
 """Champion/challenger: the current champion is re-scored by the scoring pipeline (under the
 ``champion`` namespace) on the same backbone and real statistics as the new model, and the new one
-is promoted only if it wins by the configured margin."""
+is promoted only if it wins by the configured margin. The champion lives in MLflow's model registry
+(``{variant}.champion_registry``: the version behind the ``champion`` alias)."""
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -18,10 +18,9 @@ CHECKPOINT_PARTITION = "{version}/checkpoint"
 
 
 def load_champion(
-    registry: dict[str, Any], checkpoint_versions: dict[str, Callable[[], Any]]
+    entry: dict[str, Any], checkpoint_versions: dict[str, Callable[[], Any]]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The champion's registry entry and checkpoint, or ``({}, {})`` when there is none yet."""
-    entry = registry.get("champion")
+    """The champion's registry record and checkpoint, or ``({}, {})`` when there is none yet."""
     if not entry:
         return {}, {}
     key = CHECKPOINT_PARTITION.format(version=entry["checkpoint_version"])
@@ -38,11 +37,11 @@ def decide_promotion(
     candidate: dict[str, Any],
     champion_metrics: dict[str, Any],
     champion_entry: dict[str, Any],
-    registry: dict[str, Any],
     retrain: dict[str, Any],
     run_info: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Returns the (possibly unchanged) registry and the decision record with its reason."""
+    """The update for the model registry (``promoted``, ``reason`` and the new ``champion``'s
+    record when promoted) and the decision record with its reason."""
     margin = float(retrain.get("promotion_margin", 0.0))
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     label = candidate["score_label"]
@@ -61,15 +60,12 @@ def decide_promotion(
     }
     logger.info("Promotion decision for '%s': %s — %s.", candidate["variant"],
                 "PROMOTED" if promoted else "kept the champion", reason)
-    updated = copy.deepcopy(registry) if registry else {"variant": candidate["variant"], "decisions": []}
-    updated.setdefault("decisions", []).append({k: decision[k] for k in ("run_id", "decided_at", "promoted", "reason")})
-    if promoted:
-        updated["champion"] = {
-            **_summary(candidate),
-            "promoted_at": now,
-            "data_version": run_info.get("load_versions", {}).get("model_input") or run_info.get("run_id"),
-        }
-    return updated, decision
+    champion = {
+        **_summary(candidate),
+        "promoted_at": now,
+        "data_version": run_info.get("load_versions", {}).get("model_input") or run_info.get("run_id"),
+    } if promoted else None
+    return {"promoted": promoted, "reason": reason, "champion": champion}, decision
 
 
 def _verdict(candidate: dict[str, Any], champion: dict[str, Any], margin: float, label: str) -> tuple[bool, str]:

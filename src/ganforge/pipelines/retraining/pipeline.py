@@ -23,7 +23,7 @@ def create_promotion_pipeline() -> Pipeline:
     return Pipeline(
         [
             Node(decide_promotion,
-                 ["metrics", "champion.metrics", "champion_entry", "champion_registry", "params:retrain", "run_info"],
+                 ["metrics", "champion.metrics", "champion_entry", "params:retrain", "run_info"],
                  ["champion_registry_update", "promotion_decision"], name="decide_promotion"),
         ],
         tags={"retrain"},

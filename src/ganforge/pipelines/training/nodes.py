@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import platform
-import subprocess
 import sys
 from importlib import metadata
 from typing import Any
@@ -22,7 +21,7 @@ from ganforge.gan import check_config_against_data, check_input, input_geometry,
 from ganforge.gan import train as train_variant
 from ganforge.images import animated_gif, grid_image
 from ganforge.metrics import choose_backbone
-from ganforge.utils import content_digest
+from ganforge.utils import content_digest, git_state
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +153,7 @@ def write_run_manifest(
             "device": training_info.get("device"),
             "torch_threads": torch.get_num_threads(),
         },
-        "git": _git_state(),
+        "git": git_state(),
     }
 
 
@@ -177,15 +176,3 @@ def _package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return versions
-
-
-def _git_state() -> dict[str, Any] | None:
-    try:
-        def git(*args: str) -> str:
-            return subprocess.run(["git", *args], capture_output=True, text=True, check=True, timeout=10).stdout.strip()
-
-        commit = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return {"commit": commit, "dirty": dirty}

@@ -1,0 +1,1 @@
+"""MLflow metric histories from a run's training history, score curve and final scores."""
