@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from ganforge.gan import DOMAINS, RECIPES, domains_of
@@ -43,9 +46,24 @@ def tiny_params(variants=VARIANTS, epochs: int = 2, limit: int = 256, **extra: o
     return ",".join(f"{key}={value}" for key, value in params.items())
 
 
+@functools.cache
+def _empty_tracking_store() -> Path:
+    """An MLflow SQLite store with its tables and nothing else: creating the tables takes seconds,
+    copying them does not. (The first run still creates the experiment, as on a new store.)"""
+    from mlflow.tracking import MlflowClient
+
+    folder = Path(tempfile.mkdtemp(prefix="ganforge-tracking-"))
+    atexit.register(shutil.rmtree, folder, True)
+    store = folder / "mlruns.db"
+    MlflowClient(tracking_uri=f"sqlite:///{store}").search_experiments()
+    return store
+
+
 def make_project(root: Path) -> Path:
-    """A project folder with this repo's conf/ and pyproject.toml and an empty data/."""
+    """A project folder with this repo's conf/ and pyproject.toml, an empty data/ and an empty
+    tracking store."""
     root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(_empty_tracking_store(), root / "mlruns.db")
     shutil.copytree(REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
     (root / "conf" / "local").mkdir()
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")

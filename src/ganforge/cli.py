@@ -53,8 +53,9 @@ def reproduce(manifest_path: Path, env: str | None, check: bool) -> None:
     metadata = bootstrap_project(project_path)
     configure_project(metadata.package_name)
     click.echo(f"Reproducing '{variant}' run {manifest.get('run_id')} (seed {manifest['seed']}) ...")
-    with KedroSession.create(project_path=project_path, env=env,
-                             runtime_params=runtime_params_from_manifest(manifest)) as session:
+    # a reproduction never depends on a tracking server: if it cannot be reached, run untracked
+    runtime_params = {**runtime_params_from_manifest(manifest), "tracking": {"mlflow_unreachable": "warn"}}
+    with KedroSession.create(project_path=project_path, env=env, runtime_params=runtime_params) as session:
         session_id = session.session_id
         session.run(pipeline_name=variant)
     new_path = project_path / f"data/08_reporting/{variant}/run_manifest.json/{session_id}/run_manifest.json"

@@ -14,11 +14,11 @@ pytestmark = pytest.mark.e2e
 
 def test_a_run_logs_parameters_metric_histories_and_artifacts(tiny_default_run):
     project, _ = tiny_default_run
-    (run,) = tracked_runs(project)
+    run = tracked_runs(project)[0]  # other tests run more pipelines in this project afterwards
     client = tracking_client(project)
     assert run.info.status == "FINISHED" and run.info.run_name == "__default__"
     tags, params = run.data.tags, run.data.params
-    kedro_run_id = versions(project / "data/06_models/wgan/checkpoint.pt")[-1].name
+    kedro_run_id = versions(project / "data/06_models/wgan/checkpoint.pt")[0].name
     assert tags["kedro.run_id"] == kedro_run_id  # the save version of the run's checkpoint and reports
     assert set(tags["ganforge.variants"].split(",")) == set(ONE_DOMAIN_VARIANTS) | {"cogan", "cyclegan"}
     # the parameters as written (flattened) and as the run resolved them

@@ -16,7 +16,7 @@ VARIANT = {"name": "dcgan"}
 
 @pytest.mark.parametrize(("wanted", "epoch"), [("latest", 2), ("2026-01-01T00.00.00.000Z", 1), ("champion", 1)])
 def test_the_checkpoint_is_the_named_version_the_latest_or_the_champion(wanted, epoch):
-    registry = {"champion": {"checkpoint_version": "2026-01-01T00.00.00.000Z"}}
+    registry = {"checkpoint_version": "2026-01-01T00.00.00.000Z"}  # the champion alias's record
     checkpoint, version = choose_checkpoint(VERSIONS, registry, {"checkpoint": wanted}, VARIANT)
     assert checkpoint["epoch"] == epoch and version.startswith("2026-01-0")
 
