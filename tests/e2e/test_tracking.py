@@ -50,12 +50,14 @@ def test_an_unreachable_tracking_server_fails_fast_or_runs_untracked_by_setting(
     (project / "conf/local/mlflow.yml").write_text(
         f"server:\n  mlflow_tracking_uri: http://127.0.0.1:{_closed_port()}\n")
     data = "--params=data.limit=64"
-    result = kedro(project, "run", "--pipeline=data_processing", data, check=False)
+    result = kedro(project, "run", "--pipeline=data_processing", f"{data},tracking.mlflow_unreachable=warn")
+    assert "Running untracked" in result.stdout + result.stderr
+    assert len(versions(project / "data/05_model_input/model_input.pt")) == 1
+    written = {path: path.stat().st_mtime_ns for path in (project / "data").rglob("*") if path.is_file()}
+
+    result = kedro(project, "run", "--pipeline=data_processing", data, check=False)  # the default: fail
     assert result.returncode != 0
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error (")]
     assert len(errors) == 1 and "cannot be used" in errors[0] and "mlflow_unreachable=warn" in errors[0]
-    assert not (project / "data").exists() or not any(path.is_file() for path in (project / "data").rglob("*"))
-
-    result = kedro(project, "run", "--pipeline=data_processing", f"{data},tracking.mlflow_unreachable=warn")
-    assert "Running untracked" in result.stdout + result.stderr
-    assert versions(project / "data/05_model_input/model_input.pt")
+    # it stopped before anything ran: what the first run wrote is there, untouched, and nothing new
+    assert {path: path.stat().st_mtime_ns for path in (project / "data").rglob("*") if path.is_file()} == written
