@@ -1,8 +1,9 @@
 """`kedro mlflow ui` on a project with two real runs, opened in headless Chromium.
 
-Two tiny `dcgan` runs of different lengths give the UI two runs to show side by side. Chromium reaches the UI through a small proxy that sets the UI's saved
-preferences (no assistant panel, the model-training view) before the app starts, as the lineage
-test does for kedro-viz. Set GANFORGE_UPDATE_DOCS=1 to refresh docs/images/mlflow_runs.png.
+Two tiny `dcgan` runs of different lengths give the UI two runs to show side by side. Chromium
+reaches the UI through a small proxy that sets the UI's saved preferences (no assistant panel, the
+model-training view) before the app starts, as the lineage test does for kedro-viz. Set
+GANFORGE_UPDATE_DOCS=1 to refresh docs/images/mlflow_runs.png.
 """
 
 from __future__ import annotations
