@@ -1,4 +1,5 @@
-"""Project hooks: run facts for the manifests, telemetry off, one clear line for user errors."""
+"""Project hooks: run facts for the manifests, telemetry off, one clear line for user errors, and
+each run reading back the versions it saved itself."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class GanForgeHooks:
     def __init__(self) -> None:
         self._data_parameters: dict[str, Any] | None = None
         self._domain_parameters: dict[str, Any] = {}
+        self._catalog = None
 
     @hook_impl
     def after_context_created(self, context) -> None:  # noqa: ANN001 - KedroContext
@@ -36,6 +38,7 @@ class GanForgeHooks:
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:  # noqa: ANN001
         _require_domain_parameters(pipeline, catalog)
+        self._catalog = catalog
         # Kedro's session id is also the save version of every versioned dataset of this run,
         # so it identifies the run's checkpoint, grids and reports together.
         catalog["run_info"] = {
@@ -49,6 +52,27 @@ class GanForgeHooks:
             "domain_data_parameters": self._domain_parameters,
         }
 
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:  # noqa: ANN001
+        if self._catalog is not None:
+            _read_back_own_version(self._catalog, dataset_name)
+
+
+def _read_back_own_version(catalog, name: str) -> None:  # noqa: ANN001
+    """A run reads back what it saved itself. Unpinned, a versioned dataset saved in a run and read
+    later in it (model_input, by training) is read at its newest version on disk: another run's,
+    when two runs overlap, and with other data parameters this one would train on that run's data.
+    A load version chosen with --load-versions stays as it is."""
+    from kedro.io import CachedDataset
+    from kedro.io.core import AbstractVersionedDataset, Version
+
+    dataset = catalog.get(name)
+    if isinstance(dataset, CachedDataset):  # OptionalDataset wraps the versioned dataset
+        dataset = dataset._dataset
+    version = getattr(dataset, "_version", None)
+    if isinstance(dataset, AbstractVersionedDataset) and version and version.save and not version.load:
+        dataset._version = Version(version.save, version.save)
 
 
 def _require_domain_parameters(pipeline, catalog) -> None:  # noqa: ANN001
