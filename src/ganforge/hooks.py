@@ -52,7 +52,6 @@ class GanForgeHooks:
             "domain_data_parameters": self._domain_parameters,
         }
 
-
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:  # noqa: ANN001
         if self._catalog is not None:

@@ -73,13 +73,12 @@ class TrackingHooks(MlflowHook):
             self._step_aside(uri, problem, policy)
 
     def _step_aside(self, uri: str, problem: str, policy: str) -> None:
-        message = (f"MLflow tracking at {uri} cannot be used ({problem}). Start the server, point "
-                   "server.mlflow_tracking_uri in conf/<env>/mlflow.yml at one that runs, or run untracked "
-                   "with --params=tracking.mlflow_unreachable=warn.")
+        what = f"MLflow tracking at {uri} cannot be used ({problem})."
         if policy == "fail":
-            raise TrackingUnavailableError(message)
-        logger.warning("%s Running untracked: files are written to the catalog as usual.",
-                       message.split(". Start")[0] + ".")
+            raise TrackingUnavailableError(
+                f"{what} Start the server, point server.mlflow_tracking_uri in conf/<env>/mlflow.yml at one that "
+                "runs, or run untracked with --params=tracking.mlflow_unreachable=warn.")
+        logger.warning("%s Running untracked: files are written to the catalog as usual.", what)
         self._untracked_because = problem
         mlflow.set_tracking_uri(uri)  # the champion registry then warns too, rather than using another store
         # whatever asks MLflow anyway (the champion registry) should fail at once, not retry for minutes

@@ -45,14 +45,12 @@ class ChampionRegistryDataset(AbstractDataset):
     def load(self) -> dict[str, Any]:
         try:
             version = self._client().get_model_version_by_alias(self._name, self._alias)
-        except MlflowException as error:
-            if error.error_code not in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+        except Exception as error:  # noqa: BLE001 - an unreachable server raises transport errors
+            no_champion_yet = isinstance(error, MlflowException) and error.error_code in (
+                "RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
+            if not no_champion_yet:
                 logger.warning("The model registry cannot be read (%s); going on as if '%s' had no champion.",
                                _first_line(error), self._name)
-            return {}
-        except Exception as error:  # noqa: BLE001 - an unreachable server raises transport errors
-            logger.warning("The model registry cannot be read (%s); going on as if '%s' had no champion.",
-                           _first_line(error), self._name)
             return {}
         return {**json.loads(version.tags.get("record", "{}")), "registry_version": version.version}
 
