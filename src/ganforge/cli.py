@@ -2,6 +2,7 @@
 
 ``kedro reproduce <run_manifest.json>`` re-runs a past experiment from its manifest (the same
 parameters, data parameters and seed) and checks that the data and the checkpoint match.
+``kedro join-training <variant>`` is the other nodes' part of a multi-node training run.
 """
 
 from __future__ import annotations
@@ -75,3 +76,31 @@ def reproduce(manifest_path: Path, env: str | None, check: bool) -> None:
                    "'data', 'environment' and 'git' sections). On GPUs, bit-identity is not expected.", err=True)
         sys.exit(1)
     click.echo("Reproduced: identical data and checkpoint.")
+
+
+@cli.command(name="join-training")
+@click.argument("variant")
+@click.option("--env", "-e", default=None, help="Kedro configuration environment.")
+@click.option("--timeout", default=None, type=float,
+              help="Seconds to wait for the first node's run (default: training.distributed.rdzv_timeout_seconds).")
+def join_training(variant: str, env: str | None, timeout: float | None) -> None:
+    """Start this node's workers in the multi-node training of VARIANT that `kedro run` on the
+    first node launches (training.distributed.nnodes > 1; data/ on storage the nodes share)."""
+    from ganforge.errors import GanForgeError
+    from ganforge.gan import resolve_experiment_config
+    from ganforge.gan.distributed import exchange_folder
+    from ganforge.gan.distributed import join_training as join
+
+    project_path = Path.cwd()
+    metadata = bootstrap_project(project_path)
+    configure_project(metadata.package_name)
+    with KedroSession.create(project_path=project_path, env=env) as session:
+        params = session.load_context().params
+    if variant not in params:
+        raise click.ClickException(f"Unknown variant '{variant}': no '{variant}' section in the parameters.")
+    try:
+        config = resolve_experiment_config(params.get("training_defaults", {}), params[variant]["variant"])
+        settings = config["training"]["distributed"]
+        join(exchange_folder(config), timeout if timeout is not None else settings["rdzv_timeout_seconds"])
+    except GanForgeError as error:
+        raise click.ClickException(str(error)) from None

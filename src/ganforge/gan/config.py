@@ -63,6 +63,21 @@ class EmaConfig(_Strict):
     decay: float = Field(0.999, gt=0, lt=1)
 
 
+class DistributedConfig(_Strict):
+    """Data-parallel training on torch.distributed (``training.distributed``): the train node
+    launches ``nproc_per_node`` worker processes per node with the elastic launcher."""
+
+    enabled: bool = False
+    nproc_per_node: int = Field(2, ge=1)
+    nnodes: int = Field(1, ge=1)
+    #: host:port of the rendezvous (node 0); localhost:0 lets one node pick a free port
+    rdzv_endpoint: str = "localhost:0"
+    #: how long the nodes wait for each other at the rendezvous
+    rdzv_timeout_seconds: int = Field(900, ge=1)
+    #: auto = NCCL on CUDA, gloo on CPU
+    backend: Literal["auto", "nccl", "gloo"] = "auto"
+
+
 class TrainingConfig(_Strict):
     device: str = "auto"
     precision: Literal["fp32", "bf16"] = "fp32"
@@ -82,6 +97,7 @@ class TrainingConfig(_Strict):
     tensorboard: bool = False
     tensorboard_dir: str = "data/08_reporting/tensorboard"
     deterministic: bool = True
+    distributed: DistributedConfig = DistributedConfig()
 
 
 class ExperimentConfig(_Strict):

@@ -26,21 +26,28 @@ class Batch:
 class InMemoryBatches:
     """The whole data set on the training device as one uint8 tensor (4× smaller than floats,
     converted per batch), reshuffled each epoch from a seeded generator; the last partial batch
-    is dropped."""
+    is dropped.
 
-    def __init__(self, model_input: dict, batch_size: int, device: torch.device, use_labels: bool) -> None:
+    In data-parallel training every process draws the same order and takes its own
+    ``batch_size`` rows of each global batch of ``batch_size × world_size``: together the
+    processes see exactly the batches one process with the global batch size would."""
+
+    def __init__(self, model_input: dict, batch_size: int, device: torch.device, use_labels: bool,
+                 rank: int = 0, world_size: int = 1) -> None:
         self.images = model_input["images"].to(device)
         labels = model_input.get("labels")
         self.labels = labels.to(device) if (use_labels and labels is not None) else None
         self.recipe = model_input["normalization"]
         self.batch_size = batch_size
         self.device = device
-        self.steps_per_epoch = self.images.shape[0] // batch_size
+        self.rank, self.world_size = rank, world_size
+        self.steps_per_epoch = self.images.shape[0] // (batch_size * world_size)
 
     def epoch(self, rng: torch.Generator) -> Iterator[Batch]:
         order = torch.randperm(self.images.shape[0], generator=rng).to(self.device)
         for index in range(self.steps_per_epoch):
-            yield self._batch(order[index * self.batch_size : (index + 1) * self.batch_size])
+            start = (index * self.world_size + self.rank) * self.batch_size
+            yield self._batch(order[start : start + self.batch_size])
 
     def examples(self, count: int, seed: int) -> Batch:
         """``count`` fixed images (and labels) picked by their own seeded generator: what a
@@ -94,10 +101,11 @@ class DomainPairBatches:
     over the smaller domain; the larger one contributes a fresh random subset each epoch, so
     neither order ever pairs the same images twice on purpose."""
 
-    def __init__(self, model_input: dict, batch_size: int, device: torch.device) -> None:
+    def __init__(self, model_input: dict, batch_size: int, device: torch.device, rank: int = 0,
+                 world_size: int = 1) -> None:
         domains = model_input["domains"]
-        self.a = InMemoryBatches(domains["domain_a"], batch_size, device, use_labels=True)
-        self.b = InMemoryBatches(domains["domain_b"], batch_size, device, use_labels=True)
+        self.a = InMemoryBatches(domains["domain_a"], batch_size, device, True, rank, world_size)
+        self.b = InMemoryBatches(domains["domain_b"], batch_size, device, True, rank, world_size)
         self.batch_size = batch_size
         self.steps_per_epoch = min(self.a.steps_per_epoch, self.b.steps_per_epoch)
 

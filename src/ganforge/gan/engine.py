@@ -5,6 +5,10 @@ engine does the rest: the data on the device and its seeded per-epoch order, the
 the progress bar and log lines, TensorBoard, the NaN guard, and a resume state holding every
 network and optimizer the recipe declares. Step scalars are collected on the device and read
 back every ``log_every`` steps, so the loop does not synchronize with the host on every step.
+
+With ``training.distributed.enabled`` the same loop runs in each process of a data-parallel
+group (:mod:`ganforge.gan.distributed` starts them, :mod:`ganforge.gan.parallel` says what
+changes); rank 0 alone writes, logs and returns the result.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,13 @@ from ganforge.errors import ConfigError, TrainingDivergedError
 from ganforge.gan.data import DOMAINS, DomainPairBatches, InMemoryBatches, is_two_domain
 from ganforge.gan.ema import ExponentialMovingAverage
 from ganforge.gan.networks import model_spec
+from ganforge.gan.parallel import (
+    SINGLE_PROCESS,
+    ProcessGroup,
+    average_across_processes,
+    data_parallel,
+    with_global_batch_norm,
+)
 from ganforge.gan.recipes import RECIPES, Recipe, StepContext
 from ganforge.gan.resume import ResumeFile, resume_key
 from ganforge.gan.state import CHECKPOINT_FORMAT, TrainingState, load_weights, upgrade_checkpoint
@@ -43,6 +54,8 @@ class TrainingResult:
     snapshots: dict[int, dict[str, Any]]
     device: str
     resumed_from_epoch: int
+    #: world size and backend of a data-parallel run ({} on one process)
+    distributed: dict[str, Any] = field(default_factory=dict)
 
 
 def require_labels_if_conditional(config: dict[str, Any], model_input: dict[str, Any]) -> None:
@@ -96,10 +109,11 @@ def spec_for(config: dict[str, Any], model_input: dict[str, Any]) -> dict[str, A
     return spec
 
 
-def _batch_source(model_input: dict[str, Any], batch_size: int, device: torch.device, spec: dict[str, Any]):
+def _batch_source(model_input: dict[str, Any], batch_size: int, device: torch.device, spec: dict[str, Any],
+                  group: ProcessGroup):
     if is_two_domain(model_input):
-        return DomainPairBatches(model_input, batch_size, device)
-    return InMemoryBatches(model_input, batch_size, device, use_labels=spec["num_classes"] > 0)
+        return DomainPairBatches(model_input, batch_size, device, group.rank, group.world_size)
+    return InMemoryBatches(model_input, batch_size, device, spec["num_classes"] > 0, group.rank, group.world_size)
 
 
 def _image_count(model_input: dict[str, Any]) -> int:
@@ -108,12 +122,16 @@ def _image_count(model_input: dict[str, Any]) -> int:
     return int(model_input["images"].shape[0])
 
 
-def _new_state(config: dict[str, Any], spec: dict[str, Any], device: torch.device) -> TrainingState:
+def _new_state(config: dict[str, Any], spec: dict[str, Any], device: torch.device, group: ProcessGroup
+               ) -> TrainingState:
     training = config["training"]
     torch.manual_seed(training["seed"])
     recipe: Recipe = RECIPES[recipe_of(config["name"])](config, spec)
     networks = {name: network.to(device) for name, network in recipe.build_networks().items()}
-    recipe.bind(networks)
+    if group.is_parallel:
+        networks = {name: with_global_batch_norm(network) for name, network in networks.items()}
+    # the recipe's steps run through the data-parallel wrappers; everything else uses the networks
+    recipe.bind(data_parallel(networks, group, device))
     ema = {}
     if training["ema"]["enabled"]:
         ema = {name: ExponentialMovingAverage(networks[name], training["ema"]["decay"]) for name in recipe.ema_networks}
@@ -139,15 +157,38 @@ def train(
 
     ``warm_start`` is an earlier checkpoint of the same networks (e.g. the champion): training
     starts from its weights and EMA; optimizers start fresh. ``on_epoch_end`` is called after
-    each epoch's state is safely written (tests use it to interrupt a run).
+    each epoch's state is safely written (tests use it to interrupt a run). With
+    ``training.distributed.enabled`` the worker processes are launched here and this call
+    returns rank 0's result.
     """
+    check_input(config, model_input)
+    if config["training"]["distributed"]["enabled"]:
+        if on_epoch_end is not None:
+            raise ValueError("on_epoch_end cannot reach the worker processes of distributed training")
+        from ganforge.gan.distributed import train_data_parallel
+
+        return train_data_parallel(model_input, config, warm_start)
+    return train_in_group(model_input, config, SINGLE_PROCESS, warm_start=warm_start, on_epoch_end=on_epoch_end)
+
+
+def train_in_group(
+    model_input: dict[str, Any],
+    config: dict[str, Any],
+    group: ProcessGroup,
+    *,
+    warm_start: dict[str, Any] | None = None,
+    on_epoch_end: Callable[[TrainingState], None] | None = None,
+) -> TrainingResult:
+    """:func:`train` in this process, as ``group``'s member (the whole of it on one process)."""
     training = config["training"]
     device = resolve_device(training["device"])
-    check_input(config, model_input)
-    if _image_count(model_input) < training["batch_size"]:
+    if device.type == "cuda" and group.is_parallel:
+        device = torch.device("cuda", group.local_rank)
+        torch.cuda.set_device(device)
+    if _image_count(model_input) < training["batch_size"] * group.world_size:
         raise ConfigError(
-            f"training.batch_size ({training['batch_size']}) is larger than the data set "
-            f"({_image_count(model_input)} images). Lower the batch size or use more data (data.limit)."
+            f"training.batch_size ({training['batch_size']}) × {group.world_size} process(es) is larger than "
+            f"the data set ({_image_count(model_input)} images). Lower the batch size or use more data (data.limit)."
         )
     spec = spec_for(config, model_input)
     if training["num_threads"]:
@@ -156,18 +197,18 @@ def train(
     if device.type == "cuda" and training["deterministic"]:
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
-    state = _new_state(config, spec, device)
+    state = _new_state(config, spec, device, group)
 
     warm_start_digest = None
     if warm_start:
         warm_start = upgrade_checkpoint(warm_start)
-        _load_warm_start(state, warm_start, spec)
+        _load_warm_start(state, warm_start, spec, group)
         warm_start_digest = content_digest(warm_start["networks"])
     key = resume_key(config, model_input["fingerprint"] + (warm_start_digest or ""))
-    resume = ResumeFile(training["resume_dir"], config["name"], key, training["resume"])
+    resume = ResumeFile(training["resume_dir"], config["name"], key, training["resume"], writer=group.is_main)
     try:
-        resumed_from = _restore(state, resume, config)
-        _run_epochs(state, model_input, spec, config, device, resume, on_epoch_end)
+        resumed_from = _restore(state, resume, config, group)
+        _run_epochs(state, model_input, spec, config, device, resume, group, on_epoch_end)
         checkpoint = {
             "format": CHECKPOINT_FORMAT,
             "variant": config["name"],
@@ -186,8 +227,9 @@ def train(
                                               ("fingerprint", "source", "normalization", "class_names")}
                                      for domain in DOMAINS}
         resume.save({**state.state_dict(), **state.progress()}, finished=True)
+        distributed = {"world_size": group.world_size, "backend": group.backend} if group.is_parallel else {}
         return TrainingResult(checkpoint, state.history, state.epoch_samples, state.snapshots, str(device),
-                              resumed_from)
+                              resumed_from, distributed)
     finally:
         resume.release()
 
@@ -200,7 +242,7 @@ def _class_frequencies(model_input: dict[str, Any], spec: dict[str, Any]) -> lis
     return (counts / counts.sum()).tolist()
 
 
-def _restore(state: TrainingState, resume: ResumeFile, config: dict[str, Any]) -> int:
+def _restore(state: TrainingState, resume: ResumeFile, config: dict[str, Any], group: ProcessGroup) -> int:
     """Continue from the saved state of this experiment, if there is one that fits; returns the
     epoch training continues after."""
     saved = resume.load()
@@ -210,8 +252,9 @@ def _restore(state: TrainingState, resume: ResumeFile, config: dict[str, Any]) -
     if saved["finished"] and saved["epoch"] >= epochs:
         # The finished run's model is in the catalog; asking for it again (or for fewer epochs)
         # means a new run of that length, not a copy of the old one.
-        logger.info("A finished run of '%s' reached epoch %d; training %d epochs from scratch.",
-                    config["name"], saved["epoch"], epochs)
+        if group.is_main:
+            logger.info("A finished run of '%s' reached epoch %d; training %d epochs from scratch.",
+                        config["name"], saved["epoch"], epochs)
         return 0
     if saved["epoch"] > epochs:
         raise ConfigError(
@@ -222,11 +265,13 @@ def _restore(state: TrainingState, resume: ResumeFile, config: dict[str, Any]) -
     state.load_state_dict(saved)
     state.restore_progress(saved)
     verb = "Continuing the finished run of" if saved["finished"] else "Resuming"
-    logger.info("%s '%s' after epoch %d from %s.", verb, config["name"], state.epoch, resume.path)
+    if group.is_main:
+        logger.info("%s '%s' after epoch %d from %s.", verb, config["name"], state.epoch, resume.path)
     return state.epoch
 
 
-def _load_warm_start(state: TrainingState, checkpoint: dict[str, Any], spec: dict[str, Any]) -> None:
+def _load_warm_start(state: TrainingState, checkpoint: dict[str, Any], spec: dict[str, Any], group: ProcessGroup
+                     ) -> None:
     if checkpoint.get("model_spec") != spec:
         raise ConfigError(
             f"Cannot warm-start '{checkpoint.get('variant')}' from a checkpoint with a different model "
@@ -234,7 +279,8 @@ def _load_warm_start(state: TrainingState, checkpoint: dict[str, Any], spec: dic
             "with the champion's model settings."
         )
     load_weights(state, checkpoint)
-    logger.info("Warm start from the checkpoint of epoch %d.", checkpoint["epoch"])
+    if group.is_main:
+        logger.info("Warm start from the checkpoint of epoch %d.", checkpoint["epoch"])
 
 
 @torch.no_grad()
@@ -278,48 +324,37 @@ def _run_epochs(
     config: dict[str, Any],
     device: torch.device,
     resume: ResumeFile,
+    group: ProcessGroup,
     on_epoch_end: Callable[[TrainingState], None] | None,
 ) -> None:
     training, name, recipe = config["training"], config["name"], state.recipe
-    batches = _batch_source(model_input, training["batch_size"], device, spec)
+    batches = _batch_source(model_input, training["batch_size"], device, spec, group)
+    global_batch = batches.batch_size * group.world_size
     normalization = model_input["normalization"]
     grid_inputs = recipe.grid_inputs(training["grid_size"], training["seed"] + 1, device, batches)
     step = StepContext(state.optimizers, state.networks, state.ema, state.counters, state.noise_rng, device,
                        bf16=training["precision"] == "bf16" and device.type == "cuda",
-                       augmentations=tuple(training["augment"]))
-    writer = _tensorboard_writer(config) if training["tensorboard"] else None
-    recipe.on_train_start(batches.steps_per_epoch * batches.batch_size, training["epochs"])
-    if state.epoch == 0 and not state.epoch_samples:
+                       augmentations=tuple(training["augment"]), rank=group.rank, world_size=group.world_size)
+    writer = _tensorboard_writer(config) if training["tensorboard"] and group.is_main else None
+    recipe.on_train_start(batches.steps_per_epoch * global_batch, training["epochs"])
+    if state.epoch == 0 and not state.epoch_samples and group.is_main:
         state.epoch_samples[0] = _grid(state, grid_inputs, normalization)
 
     for epoch in range(state.epoch + 1, training["epochs"] + 1):
         started = time.perf_counter()
         recipe.on_epoch_start(epoch)
-        log = _StepLog(recipe.history_columns, batches.steps_per_epoch, device)
-        bar = tqdm(batches.epoch(state.data_rng), total=batches.steps_per_epoch, desc=f"{name} epoch {epoch}/"
-                   f"{training['epochs']}", unit="step", leave=False, disable=None, dynamic_ncols=True)
-        checked = 0
-        for index, batch in enumerate(bar):
-            step.logs = {}
-            recipe.train_step(batch, step)
-            state.step += 1
-            log.record(index, step.logs)
-            if (index + 1) % training["log_every"] == 0 or index + 1 == batches.steps_per_epoch:
-                _check_finite_logs(log, checked, index + 1, epoch, batches.steps_per_epoch, resume, name)
-                checked = index + 1
-                means = log.means(checked)
-                bar.set_postfix({**{k: f"{v:.3f}" for k, v in means.items() if not math.isnan(v)},
-                                 "img_s": f"{checked * batches.batch_size / (time.perf_counter() - started):.0f}"})
-        bar.close()
+        log = _train_epoch(state, batches, step, config, epoch, resume, group)
         _check_finite_weights(state, epoch, resume, name)
 
         seconds = time.perf_counter() - started
         means, progress = log.means(), recipe.progress()
         row = {"epoch": epoch, "step": state.step, **{f"{k}_steps": v for k, v in state.counters.items()},
                **means, **progress, "seconds": seconds,
-               "images_per_second": batches.steps_per_epoch * batches.batch_size / seconds}
+               "images_per_second": batches.steps_per_epoch * global_batch / seconds}
         state.epoch = epoch
         state.history.append(row)
+        if not group.is_main:
+            continue
         state.epoch_samples[epoch] = _grid(state, grid_inputs, normalization)
         _snapshot_if_due(state, config, epoch)
         logger.info("%s epoch %d/%d: %s, %.1f s, %.0f images/s", name, epoch, training["epochs"],
@@ -333,6 +368,34 @@ def _run_epochs(
             on_epoch_end(state)
     if writer is not None:
         writer.close()
+
+
+def _train_epoch(state: TrainingState, batches: Any, step: StepContext, config: dict[str, Any], epoch: int,
+                 resume: ResumeFile, group: ProcessGroup) -> _StepLog:
+    """One pass over the data; every ``log_every`` steps the scalars so far are read back (averaged
+    over the processes, so all of them see the same numbers), checked and shown."""
+    training, name = config["training"], config["name"]
+    global_batch = batches.batch_size * group.world_size
+    started = time.perf_counter()
+    log = _StepLog(state.recipe.history_columns, batches.steps_per_epoch, step.device)
+    bar = tqdm(batches.epoch(state.data_rng), total=batches.steps_per_epoch, desc=f"{name} epoch {epoch}/"
+               f"{training['epochs']}", unit="step", leave=False, disable=None if group.is_main else True,
+               dynamic_ncols=True)
+    checked = 0
+    for index, batch in enumerate(bar):
+        step.logs = {}
+        state.recipe.train_step(batch, step)
+        state.step += 1
+        log.record(index, step.logs)
+        if (index + 1) % training["log_every"] == 0 or index + 1 == batches.steps_per_epoch:
+            log.values[checked:index + 1] = average_across_processes(log.values[checked:index + 1], group)
+            _check_finite_logs(log, checked, index + 1, epoch, batches.steps_per_epoch, resume, name)
+            checked = index + 1
+            means = log.means(checked)
+            bar.set_postfix({**{k: f"{v:.3f}" for k, v in means.items() if not math.isnan(v)},
+                             "img_s": f"{checked * global_batch / (time.perf_counter() - started):.0f}"})
+    bar.close()
+    return log
 
 
 def _snapshot_if_due(state: TrainingState, config: dict[str, Any], epoch: int) -> None:

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganforge.gan.networks import raw_weight
+from ganforge.gan.randomness import BatchRandom, batch_random
 from ganforge.registry import Registry
 
 
@@ -41,7 +42,7 @@ class Objective:
         real: torch.Tensor,
         fake: torch.Tensor,
         labels: torch.Tensor | None,
-        rng: torch.Generator,
+        rng: torch.Generator | BatchRandom,
     ) -> torch.Tensor | None:
         """The weighted regularization term added to the discriminator loss, if any."""
         return None
@@ -86,7 +87,7 @@ class WassersteinObjective(Objective):
         real: torch.Tensor,
         fake: torch.Tensor,
         labels: torch.Tensor | None,
-        rng: torch.Generator,
+        rng: torch.Generator | BatchRandom,
     ) -> torch.Tensor | None:
         if not self.gradient_penalty:
             return None
@@ -143,11 +144,10 @@ def gradient_penalty(
     real: torch.Tensor,
     fake: torch.Tensor,
     labels: torch.Tensor | None,
-    rng: torch.Generator,
+    rng: torch.Generator | BatchRandom,
 ) -> torch.Tensor:
     """E[(‖∇ D(x̂)‖₂ − 1)²] on x̂ = α·real + (1 − α)·fake, α ~ U(0, 1) per sample (unweighted)."""
-    alpha_shape = (real.shape[0],) + (1,) * (real.dim() - 1)
-    alpha = torch.rand(alpha_shape, generator=rng, device=real.device, dtype=real.dtype)
+    alpha = batch_random(rng).rand(real.shape[0], *(1,) * (real.dim() - 1), device=real.device, dtype=real.dtype)
     interpolates = (alpha * real + (1 - alpha) * fake.detach()).requires_grad_(True)
     scores = critic(interpolates, labels)
     (gradients,) = torch.autograd.grad(scores.sum(), interpolates, create_graph=True)

@@ -33,19 +33,29 @@ def resume_key(config: dict[str, Any], data_fingerprint: str) -> str:
     relevant = copy.deepcopy(config)
     for key in BOOKKEEPING:
         relevant["training"].pop(key, None)
+    # how the run is split across processes is bookkeeping; the global batch it adds up to is not
+    distributed = relevant["training"].pop("distributed", None) or {}
+    if distributed.get("enabled"):
+        relevant["training"]["world_size"] = distributed["nproc_per_node"] * distributed["nnodes"]
     relevant.pop("description", None)
     relevant.pop("evaluation", None)
     return content_digest({"config": relevant, "data": data_fingerprint}, length=12)
 
 
 class ResumeFile:
-    def __init__(self, directory: str | os.PathLike, name: str, key: str, enabled: bool) -> None:
+    """``writer``: whether this process writes the file (in data-parallel training, rank 0 alone
+    does; the other processes only read it, to resume at the same place)."""
+
+    def __init__(self, directory: str | os.PathLike, name: str, key: str, enabled: bool, writer: bool = True) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.key = key
         self.enabled = enabled
+        self.writer = writer
         self.path = self.directory / f"{name}-{key}.pt"
         self._lock = FileLock(str(self.path) + ".lock")
+        if not writer:
+            return
         try:
             self._lock.acquire(timeout=0)
         except Timeout:
@@ -77,11 +87,15 @@ class ResumeFile:
             return None
 
     def save(self, state: dict[str, Any], finished: bool = False) -> None:
+        if not self.writer:
+            return
         buffer = io.BytesIO()
         torch.save({"format": RESUME_FORMAT, "key": self.key, "finished": finished, **state}, buffer)
         atomic_write_bytes(self.path, buffer.getvalue())
 
     def release(self) -> None:
+        if not self.writer:
+            return
         if self._lock.is_locked:
             self._lock.release()
         Path(self._lock.lock_file).unlink(missing_ok=True)

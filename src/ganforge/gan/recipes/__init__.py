@@ -24,6 +24,7 @@ from ganforge.errors import ConfigError
 from ganforge.gan.augment import augment
 from ganforge.gan.data import Batch
 from ganforge.gan.ema import ExponentialMovingAverage
+from ganforge.gan.randomness import BatchRandom
 from ganforge.registry import Registry
 
 
@@ -41,7 +42,14 @@ class StepContext:
     bf16: bool = False
     #: DiffAugment operations (``training.augment``) applied to every image the discriminator sees
     augmentations: tuple[str, ...] = ()
+    #: this process's rank and the number of processes in data-parallel training
+    rank: int = 0
+    world_size: int = 1
     logs: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        #: per-sample draws (noise, penalty weights, augmentations) from the global batch's stream
+        self.random = BatchRandom(self.noise_rng, self.rank, self.world_size)
 
     def optimize(self, names: str | tuple[str, ...], loss: torch.Tensor) -> None:
         """One backward pass of ``loss`` and a step of the named network's optimizer (or of each
@@ -62,10 +70,10 @@ class StepContext:
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         """Real and generated images alike, on their way into the discriminator (DiffAugment)."""
-        return augment(images, self.augmentations, self.noise_rng)
+        return augment(images, self.augmentations, self.random)
 
     def noise(self, count: int, dim: int) -> torch.Tensor:
-        return torch.randn(count, dim, generator=self.noise_rng, device=self.device)
+        return self.random.randn(count, dim, device=self.device)
 
     def log(self, **values: torch.Tensor) -> None:
         """Record this step's scalars (detached, on the device: read back only every log_every)."""
@@ -99,6 +107,9 @@ class Recipe(ABC):
     sampling_network: str = "generator"
     #: for a two-domain recipe: whether both domains must have the same channel count
     equal_channels: bool = True
+    #: whether the recipe trains only through its networks' forward passes, which is what
+    #: DistributedDataParallel synchronizes (training.distributed)
+    data_parallel: bool = True
 
     def __init__(self, config: dict[str, Any], spec: dict[str, Any]) -> None:
         self.config = config

@@ -59,7 +59,7 @@ class AdversarialRecipe(Recipe):
             real_scores = critic(step.augment(real), batch.labels)
             fake_scores = critic(step.augment(fake.detach()), batch.labels)
             critic_loss = objective.discriminator_loss(real_scores.float(), fake_scores.float())
-        penalty = objective.penalty(critic, real, fake.float(), batch.labels, step.noise_rng)
+        penalty = objective.penalty(critic, real, fake.float(), batch.labels, step.random)
         step.optimize("discriminator", critic_loss if penalty is None else critic_loss + penalty)
         objective.after_critic_step(critic)
         step.log(discriminator_loss=critic_loss)

@@ -60,6 +60,8 @@ class GrowthSchedule:
 @RECIPES.register("progressive")
 class ProgressiveRecipe(AdversarialRecipe):
     options = GrowthOptions
+    # the generator samples through synthesize() and the growth level is set on the networks
+    data_parallel = False
 
     def __init__(self, config: dict[str, Any], spec: dict[str, Any]) -> None:
         super().__init__(config, spec)

@@ -59,7 +59,10 @@ def train(
             "epochs": experiment_config["training"]["epochs"],
             "train_seconds": float(history["seconds"].sum()) if len(history) else 0.0,
             "checkpoint_digest": training_digest(result.checkpoint),
-            "warm_start": result.checkpoint["warm_start_digest"]}
+            "warm_start": result.checkpoint["warm_start_digest"],
+            # data-parallel training: how many processes shared each batch, over which backend
+            "world_size": result.distributed.get("world_size", 1),
+            "backend": result.distributed.get("backend")}
     return result.checkpoint, history, result.epoch_samples, result.snapshots, info
 
 
