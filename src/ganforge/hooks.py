@@ -1,5 +1,5 @@
 """Project hooks: run facts for the manifests, telemetry off, one clear line for user errors, and
-each run reading back the versions it saved itself."""
+each run reading back the versions it saved itself (in Airflow, the versions its DAG run saved)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import sys
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
+
+from ganforge.run_version import run_version_from_environment
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 
@@ -52,10 +54,33 @@ class GanForgeHooks:
             "domain_data_parameters": self._domain_parameters,
         }
 
+        version = run_version_from_environment()
+        if version:
+            _read_inputs_of_own_run(catalog, pipeline, version, run_params.get("load_versions") or {})
+
+    @hook_impl
+    def before_node_run(self, node, catalog) -> None:  # noqa: ANN001
+        version = run_version_from_environment()
+        if version:
+            _clear_earlier_attempt(catalog, node.outputs, version)
+
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:  # noqa: ANN001
         if self._catalog is not None:
             _read_back_own_version(self._catalog, dataset_name)
+
+
+def _versioned(catalog, name: str):  # noqa: ANN001, ANN202
+    """The catalog's dataset ``name`` if it is versioned (unwrapping a cache), else None."""
+    from kedro.io import CachedDataset
+    from kedro.io.core import AbstractVersionedDataset
+
+    if name.startswith("params:") or name == "parameters" or name not in catalog:
+        return None
+    dataset = catalog.get(name)
+    if isinstance(dataset, CachedDataset):  # OptionalDataset wraps the versioned dataset
+        dataset = dataset._dataset
+    return dataset if isinstance(dataset, AbstractVersionedDataset) and dataset._version else None
 
 
 def _read_back_own_version(catalog, name: str) -> None:  # noqa: ANN001
@@ -63,15 +88,40 @@ def _read_back_own_version(catalog, name: str) -> None:  # noqa: ANN001
     later in it (model_input, by training) is read at its newest version on disk: another run's,
     when two runs overlap, and with other data parameters this one would train on that run's data.
     A load version chosen with --load-versions stays as it is."""
-    from kedro.io import CachedDataset
-    from kedro.io.core import AbstractVersionedDataset, Version
+    from kedro.io.core import Version
 
-    dataset = catalog.get(name)
-    if isinstance(dataset, CachedDataset):  # OptionalDataset wraps the versioned dataset
-        dataset = dataset._dataset
-    version = getattr(dataset, "_version", None)
-    if isinstance(dataset, AbstractVersionedDataset) and version and version.save and not version.load:
-        dataset._version = Version(version.save, version.save)
+    dataset = _versioned(catalog, name)
+    if dataset is not None and dataset._version.save and not dataset._version.load:
+        dataset._version = Version(dataset._version.save, dataset._version.save)
+
+
+def _read_inputs_of_own_run(catalog, pipeline, version: str, chosen: dict[str, str]) -> None:  # noqa: ANN001
+    """The same across the sessions of one DAG run: an input that an earlier task of the run saved
+    (under the run's version) is read at that version, not at a newer one of another DAG run."""
+    from kedro.io.core import Version
+
+    for name in pipeline.inputs():
+        dataset = _versioned(catalog, name)
+        if dataset is None or name in chosen:
+            continue
+        unpinned = dataset._version
+        dataset._version = Version(version, unpinned.save)
+        if not dataset.exists():  # not saved in this DAG run (e.g. the champion's checkpoint)
+            dataset._version = unpinned
+
+
+def _clear_earlier_attempt(catalog, outputs: list[str], version: str) -> None:  # noqa: ANN001
+    """A retried Airflow task saves under its DAG run's version again; what a failed attempt saved
+    there (the version belongs to this DAG run alone) is removed first, or the save would fail."""
+    for name in outputs:
+        dataset = _versioned(catalog, name)
+        filesystem = getattr(dataset, "_fs", None)
+        if dataset is None or filesystem is None:
+            continue
+        path = str(dataset._get_versioned_path(version))
+        if filesystem.exists(path):
+            logger.warning("Removing %s, left by an earlier attempt of this task in the same DAG run.", path)
+            filesystem.rm(path, recursive=True)
 
 
 def _require_domain_parameters(pipeline, catalog) -> None:  # noqa: ANN001

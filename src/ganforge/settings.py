@@ -5,6 +5,7 @@ import warnings
 from kedro.config import OmegaConfigLoader
 
 from ganforge.hooks import GanForgeHooks
+from ganforge.run_version import RunVersionStore
 from ganforge.tracking import TrackingHooks
 
 # Pluggy calls the hook registered last first: GanForgeHooks sets up the one-line error report
@@ -12,6 +13,10 @@ from ganforge.tracking import TrackingHooks
 # plugin's own copy is switched off so that runs are not logged twice.
 HOOKS = (TrackingHooks(), GanForgeHooks())
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro-mlflow", "kedro_mlflow")
+
+# The session id is every dataset's save version; GANFORGE_RUN_VERSION, when set (by the Airflow
+# DAG templates), makes it one version for all the sessions of a DAG run.
+SESSION_STORE_CLASS = RunVersionStore
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -189,3 +189,109 @@ def test_no_node_hands_data_over_in_memory_in_the_airflow_env(project, pipeline)
     assert result.returncode == 0, result.stderr[-3000:]
     in_memory = json.loads(result.stdout.strip().splitlines()[-1])
     assert in_memory == []
+
+
+def test_every_task_of_a_dag_run_saves_under_the_dag_runs_version(dag_source):
+    """The tasks are separate Kedro sessions; GANFORGE_RUN_VERSION gives them one version
+    (tests/scheduling/test_dag_run_versions.py runs two such DAG runs)."""
+    function = next(node for node in ast.walk(ast.parse(dag_source))
+                    if isinstance(node, ast.FunctionDef) and node.name == "_run_kedro_node")
+    body = ast.unparse(function)
+    assert "os.environ[RUN_VERSION_VARIABLE] = version_of(get_current_context()['dag_run'].start_date)" in body
+    assert body.index("RUN_VERSION_VARIABLE] =") < body.index("KedroSession.create")
+
+
+# ----------------------------------------------------------------------------- Kubernetes
+
+K8S_TEMPLATE = "conf/airflow/k8s_dag_template.j2"
+
+
+@pytest.fixture(scope="module")
+def k8s_dag_source(project) -> str:
+    dags = project / "k8s_dags"
+    kedro(project, "airflow", "create", f"--pipelines={PIPELINE}", "--env=airflow", f"--jinja-file={K8S_TEMPLATE}",
+          f"--target-dir={dags}")
+    source = (dags / f"ganforge_airflow_{PIPELINE}_dag.py").read_text()
+    compile(source, "k8s_dag.py", "exec")  # valid Python, without importing Airflow
+    return source
+
+
+class PodDagReader(ast.NodeVisitor):
+    """`tasks[node] = kedro_node_pod(task_id, node, training)` per task, in TaskGroups, and edges."""
+
+    def __init__(self) -> None:
+        self.group: str | None = None
+        self.pods: dict[str, dict] = {}
+        self.edges: set[tuple[str, str]] = set()
+
+    def visit_With(self, node: ast.With) -> None:
+        call = node.items[0].context_expr
+        outer, self.group = self.group, _string(_keyword(call, "group_id"))
+        self.generic_visit(node)
+        self.group = outer
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        target, call = node.targets[0], node.value
+        if isinstance(target, ast.Subscript) and isinstance(call, ast.Call) \
+                and getattr(call.func, "id", None) == "kedro_node_pod":
+            task_id, node_name, training = (ast.literal_eval(argument) for argument in call.args)
+            assert _string(target.slice) == node_name
+            self.pods[node_name] = {"task_id": task_id, "group": self.group, "training": training}
+        self.generic_visit(node)
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        if isinstance(node.op, ast.RShift):
+            self.edges.add((_string(node.left.slice), _string(node.right.slice)))
+        self.generic_visit(node)
+
+
+def _assigned_call(source: str, name: str) -> ast.Call:
+    return next(node.value for node in ast.walk(ast.parse(source))
+                if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == name)
+
+
+def test_the_kubernetes_dag_runs_each_node_in_its_own_pod_with_the_pipelines_dependencies(k8s_dag_source, pipeline):
+    reader = PodDagReader()
+    reader.visit(ast.parse(k8s_dag_source))
+    assert set(reader.pods) == {node.name for node in pipeline.nodes}
+    for node in pipeline.nodes:
+        pod = reader.pods[node.name]
+        assert pod["group"] == (node.namespace.split(".")[0] if node.namespace else None)
+        assert (f"{pod['group']}.{pod['task_id']}" if pod["group"] else pod["task_id"]) == node.name
+    expected = {(parent.name, node.name) for node, parents in pipeline.node_dependencies.items() for parent in parents}
+    assert reader.edges == expected
+    # the pod runs `kedro run --nodes=<node>` of this pipeline, under the DAG run's version
+    function = next(node for node in ast.walk(ast.parse(k8s_dag_source))
+                    if isinstance(node, ast.FunctionDef) and node.name == "kedro_node_pod")
+    operator = ast.unparse(function)
+    assert "cmds=['kedro']" in operator
+    assert "f'--nodes={node_name}'" in operator and "f'--pipeline={pipeline_name}'" in operator
+    assert "'GANFORGE_RUN_VERSION': run_version" in operator
+    assert "volume_mounts=[data_mount]" in operator
+    assert "dag_run.start_date" in ast.literal_eval(_assigned_call(k8s_dag_source, "run_version"))
+
+
+def test_training_pods_request_a_gpu_and_the_others_do_not(k8s_dag_source, pipeline):
+    reader = PodDagReader()
+    reader.visit(ast.parse(k8s_dag_source))
+    training = {name for name, pod in reader.pods.items() if pod["training"]}
+    assert training == {node.name for node in pipeline.nodes if node.name.split(".")[-1] == "train"}
+    assert training  # the retrain pipeline trains every variant
+
+    def requests(name: str) -> dict:
+        return ast.literal_eval(_keyword(_assigned_call(k8s_dag_source, name), "requests"))
+
+    assert requests("training_resources")["nvidia.com/gpu"] == "1"
+    assert ast.literal_eval(_keyword(_assigned_call(k8s_dag_source, "training_resources"), "limits")) == {
+        "nvidia.com/gpu": "1"}
+    assert "nvidia.com/gpu" not in requests("task_resources")
+
+
+def test_the_dockerfile_copies_what_exists_and_installs_the_project():
+    dockerfile = (REPO / "Dockerfile").read_text()
+    copies = [line.split()[1:-1] for line in dockerfile.splitlines() if line.startswith("COPY")]
+    for sources in copies:
+        for source in sources:
+            assert (REPO / source).exists(), source
+    assert "RUN pip install ." in dockerfile
+    assert 'CMD ["kedro", "run", "--pipeline=wgan"]' in dockerfile
