@@ -97,6 +97,12 @@ class TrainingConfig(_Strict):
     tensorboard: bool = False
     tensorboard_dir: str = "data/08_reporting/tensorboard"
     deterministic: bool = True
+    #: a training set stored as shards: hold it in (device) memory, stream it from disk, or
+    #: auto = in memory when its pixels fit in memory_budget_gb
+    data_in_memory: Literal["auto"] | bool = "auto"
+    memory_budget_gb: float = Field(4.0, gt=0)
+    #: DataLoader worker processes that read a streamed set's shards
+    data_loader_workers: int = Field(2, ge=0)
     distributed: DistributedConfig = DistributedConfig()
 
 

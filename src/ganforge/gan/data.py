@@ -1,6 +1,6 @@
 """Training batches. The engine asks a batch source for one epoch's batches at a time; the source
-owns the seeded order, so a streaming source can replace the in-memory one without touching the
-loop."""
+owns the seeded order, so the streaming source (shards on disk, read by DataLoader workers) and
+the in-memory one give the same batches and the loop cannot tell them apart."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
+from torch.utils.data import DataLoader, Dataset
 
+from ganforge.gan.shards import ShardedImages
 from ganforge.images import to_training_range
 from ganforge.utils import content_digest
 
@@ -45,9 +47,8 @@ class InMemoryBatches:
 
     def epoch(self, rng: torch.Generator) -> Iterator[Batch]:
         order = torch.randperm(self.images.shape[0], generator=rng).to(self.device)
-        for index in range(self.steps_per_epoch):
-            start = (index * self.world_size + self.rank) * self.batch_size
-            yield self._batch(order[start : start + self.batch_size])
+        for step in range(self.steps_per_epoch):
+            yield self._batch(own_rows(order, step, self.batch_size, self.rank, self.world_size))
 
     def examples(self, count: int, seed: int) -> Batch:
         """``count`` fixed images (and labels) picked by their own seeded generator: what a
@@ -57,6 +58,63 @@ class InMemoryBatches:
     def _batch(self, chosen: torch.Tensor) -> Batch:
         labels = self.labels[chosen] if self.labels is not None else None
         return Batch(to_training_range(self.images[chosen], self.recipe), labels)
+
+
+def own_rows(order: torch.Tensor, step: int, batch_size: int, rank: int, world_size: int) -> torch.Tensor:
+    """This process's rows of global batch ``step`` of the epoch's ``order``."""
+    start = (step * world_size + rank) * batch_size
+    return order[start : start + batch_size]
+
+
+class _ShardRows(Dataset):
+    """Item = a batch of indices → those images (a DataLoader worker reads them from the maps)."""
+
+    def __init__(self, images: ShardedImages) -> None:
+        self.images = images
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, indices: torch.Tensor) -> torch.Tensor:
+        return self.images.take(indices)
+
+
+class StreamingBatches:
+    """The data set streamed from memory-mapped uint8 shards (:mod:`ganforge.gan.shards`) by a
+    DataLoader with ``workers`` processes, for sets larger than memory. Each epoch's order is
+    drawn from the seeded generator exactly as :class:`InMemoryBatches` draws it and cut into the
+    same (per-process) batches, so both sources give the same batches in the same order; only
+    the uint8 → training-range conversion happens after the copy to the device."""
+
+    def __init__(self, model_input: dict, batch_size: int, device: torch.device, use_labels: bool,
+                 rank: int = 0, world_size: int = 1, workers: int = 2) -> None:
+        self.images: ShardedImages = model_input["images"]
+        labels = model_input.get("labels")
+        self.labels = labels.cpu() if (use_labels and labels is not None) else None  # 8 bytes an image
+        self.recipe = model_input["normalization"]
+        self.batch_size, self.device, self.workers = batch_size, device, workers
+        self.rank, self.world_size = rank, world_size
+        self.steps_per_epoch = len(self.images) // (batch_size * world_size)
+
+    def epoch(self, rng: torch.Generator) -> Iterator[Batch]:
+        order = torch.randperm(len(self.images), generator=rng)
+        batches = [own_rows(order, step, self.batch_size, self.rank, self.world_size)
+                   for step in range(self.steps_per_epoch)]
+        # its own generator: seeding the workers must not draw from torch's global one, which is
+        # part of the training state (a streamed run would not be the in-memory run)
+        loader = DataLoader(_ShardRows(self.images), batch_size=None, sampler=batches, num_workers=self.workers,
+                            pin_memory=self.device.type == "cuda", prefetch_factor=4 if self.workers else None,
+                            generator=torch.Generator().manual_seed(0))
+        for chosen, images in zip(batches, loader, strict=True):
+            yield self._batch(images, chosen)
+
+    def examples(self, count: int, seed: int) -> Batch:
+        chosen = seeded_subset(len(self.images), count, seed)
+        return self._batch(self.images.take(chosen), chosen)
+
+    def _batch(self, images: torch.Tensor, chosen: torch.Tensor) -> Batch:
+        labels = self.labels[chosen].to(self.device) if self.labels is not None else None
+        return Batch(to_training_range(images.to(self.device, non_blocking=True), self.recipe), labels)
 
 
 def seeded_subset(total: int, count: int, seed: int) -> torch.Tensor:

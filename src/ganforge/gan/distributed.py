@@ -40,6 +40,7 @@ from ganforge.errors import ConfigError, GanForgeError
 from ganforge.gan.engine import TrainingResult, train_in_group
 from ganforge.gan.parallel import ProcessGroup
 from ganforge.gan.recipes import RECIPES
+from ganforge.gan.shards import ShardedImages
 from ganforge.gan.variants import recipe_of
 from ganforge.utils import atomic_write_bytes, resolve_device
 
@@ -70,7 +71,7 @@ def train_data_parallel(
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     try:
-        bundle = {"run_id": run_id, "backend": backend, "model_input": model_input, "config": config,
+        bundle = {"run_id": run_id, "backend": backend, "model_input": _portable(model_input), "config": config,
                   "warm_start": warm_start}
         buffer = io.BytesIO()
         torch.save(bundle, buffer)
@@ -95,8 +96,25 @@ def join_training(folder: Path, timeout_seconds: float) -> None:
     config = bundle["config"]
     logger.info("Joining the training of '%s' (%s) at %s.", config["name"], bundle["run_id"],
                 config["training"]["distributed"]["rdzv_endpoint"])
-    _launch(bundle["model_input"], config, bundle["warm_start"], bundle["backend"], folder, bundle["run_id"],
-            result_expected=False)
+    _launch(_restored(bundle["model_input"]), config, bundle["warm_start"], bundle["backend"], folder,
+            bundle["run_id"], result_expected=False)
+
+
+def _portable(model_input: dict[str, Any]) -> dict[str, Any]:
+    """The input as plain data for ``torch.save``: a sharded set travels as its folder (on the
+    shared storage), since loading with ``weights_only=True`` rebuilds no classes of ours."""
+    if "domains" in model_input:
+        return {**model_input, "domains": {name: _portable(domain) for name, domain in model_input["domains"].items()}}
+    images = model_input["images"]
+    return {**model_input, "images": {"shards": str(images.folder)}} if isinstance(images, ShardedImages) \
+        else model_input
+
+
+def _restored(model_input: dict[str, Any]) -> dict[str, Any]:
+    if "domains" in model_input:
+        return {**model_input, "domains": {name: _restored(domain) for name, domain in model_input["domains"].items()}}
+    images = model_input["images"]
+    return {**model_input, "images": ShardedImages(images["shards"])} if isinstance(images, dict) else model_input
 
 
 def exchange_folder(config: dict[str, Any]) -> Path:

@@ -26,7 +26,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ganforge.errors import ConfigError, TrainingDivergedError
-from ganforge.gan.data import DOMAINS, DomainPairBatches, InMemoryBatches, is_two_domain
+from ganforge.gan.data import DOMAINS, DomainPairBatches, InMemoryBatches, StreamingBatches, is_two_domain
 from ganforge.gan.ema import ExponentialMovingAverage
 from ganforge.gan.networks import model_spec
 from ganforge.gan.parallel import (
@@ -38,6 +38,7 @@ from ganforge.gan.parallel import (
 )
 from ganforge.gan.recipes import RECIPES, Recipe, StepContext
 from ganforge.gan.resume import ResumeFile, resume_key
+from ganforge.gan.shards import ShardedImages
 from ganforge.gan.state import CHECKPOINT_FORMAT, TrainingState, load_weights, upgrade_checkpoint
 from ganforge.gan.variants import domains_of, recipe_of
 from ganforge.images import to_uint8
@@ -109,11 +110,36 @@ def spec_for(config: dict[str, Any], model_input: dict[str, Any]) -> dict[str, A
     return spec
 
 
-def _batch_source(model_input: dict[str, Any], batch_size: int, device: torch.device, spec: dict[str, Any],
-                  group: ProcessGroup):
+def batch_source(model_input: dict[str, Any], config: dict[str, Any], device: torch.device,
+                 group: ProcessGroup = SINGLE_PROCESS) -> InMemoryBatches | StreamingBatches | DomainPairBatches:
+    """Where the training batches come from: the set in (device) memory, or, for a set stored
+    as shards that ``training.data_in_memory`` and the memory budget keep on disk, streamed."""
+    training = config["training"]
+    batch_size, rank, world_size = training["batch_size"], group.rank, group.world_size
     if is_two_domain(model_input):
-        return DomainPairBatches(model_input, batch_size, device, group.rank, group.world_size)
-    return InMemoryBatches(model_input, batch_size, device, spec["num_classes"] > 0, group.rank, group.world_size)
+        domains = {name: _in_memory(domain, training) for name, domain in model_input["domains"].items()}
+        return DomainPairBatches({**model_input, "domains": domains}, batch_size, device, rank, world_size)
+    use_labels = spec_for(config, model_input)["num_classes"] > 0
+    images = model_input["images"]
+    if isinstance(images, ShardedImages) and not _fits_in_memory(images, training):
+        return StreamingBatches(model_input, batch_size, device, use_labels, rank, world_size,
+                                training["data_loader_workers"])
+    return InMemoryBatches(_in_memory(model_input, training), batch_size, device, use_labels, rank, world_size)
+
+
+def _fits_in_memory(images: ShardedImages, training: dict[str, Any]) -> bool:
+    if training["data_in_memory"] == "auto":
+        return images.nbytes <= training["memory_budget_gb"] * 1024**3
+    return bool(training["data_in_memory"])
+
+
+def _in_memory(model_input: dict[str, Any], training: dict[str, Any]) -> dict[str, Any]:
+    images = model_input["images"]
+    if not isinstance(images, ShardedImages):
+        return model_input
+    logger.info("Reading the %s training set (%.1f MiB) into memory (training.data_in_memory: %s).",
+                model_input.get("source", "sharded"), images.nbytes / 1024**2, training["data_in_memory"])
+    return {**model_input, "images": images.to_tensor()}
 
 
 def _image_count(model_input: dict[str, Any]) -> int:
@@ -328,7 +354,7 @@ def _run_epochs(
     on_epoch_end: Callable[[TrainingState], None] | None,
 ) -> None:
     training, name, recipe = config["training"], config["name"], state.recipe
-    batches = _batch_source(model_input, training["batch_size"], device, spec, group)
+    batches = batch_source(model_input, config, device, group)
     global_batch = batches.batch_size * group.world_size
     normalization = model_input["normalization"]
     grid_inputs = recipe.grid_inputs(training["grid_size"], training["seed"] + 1, device, batches)

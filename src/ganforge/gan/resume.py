@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 RESUME_FORMAT = "ganforge-resume-v2"
 #: settings that do not change what training computes, so a run may change them and still resume
 BOOKKEEPING = ("epochs", "resume", "resume_dir", "log_every", "tensorboard", "tensorboard_dir", "device",
-               "num_threads")
+               "num_threads", "data_in_memory", "memory_budget_gb", "data_loader_workers")
 
 
 def resume_key(config: dict[str, Any], data_fingerprint: str) -> str:
