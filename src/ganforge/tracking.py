@@ -104,10 +104,11 @@ class TrackingHooks(MlflowHook):
     def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:  # noqa: ANN001
         if self.run_id is None or not dataset_name.endswith(".run_manifest") or not isinstance(data, dict):
             return
-        mlflow.set_tags(_data_tags(data))
+        # named after the manifest's namespace: the variant's, or a sweep member's (<variant>.seed_<s>)
+        experiment = dataset_name.removesuffix(".run_manifest")
+        mlflow.set_tags(_data_tags(data, experiment))
         # the variant's resolved configuration (its section over training_defaults), as the run used it
-        resolved = _flatten_dict(d={f"{data.get('variant')}.resolved": data.get("parameters") or {}},
-                                 recursive=True, sep=".")
+        resolved = _flatten_dict(d={f"{experiment}.resolved": data.get("parameters") or {}}, recursive=True, sep=".")
         for name, value in resolved.items():
             self._log_param(self.sanitize_param_name(name), value)
 
@@ -158,9 +159,9 @@ def _run_tags(run_params: dict[str, Any], pipeline) -> dict[str, str]:  # noqa: 
     return tags
 
 
-def _data_tags(manifest: dict[str, Any]) -> dict[str, str]:
+def _data_tags(manifest: dict[str, Any], variant: str) -> dict[str, str]:
     """``<variant>.data.fingerprint``, ``.source`` and ``.version`` (per domain for two-domain variants)."""
-    variant, data = manifest.get("variant", "variant"), manifest.get("data") or {}
+    data = manifest.get("data") or {}
     records = {f"{variant}.data": data} if "source" in data else {
         f"{variant}.data.{domain}": record for domain, record in data.items() if isinstance(record, dict)}
     tags = {f"{variant}.data.fingerprint": str(data.get("fingerprint"))}

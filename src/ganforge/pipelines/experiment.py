@@ -23,6 +23,7 @@ from ganforge.pipelines.evaluation.pipeline import (
 )
 from ganforge.pipelines.generation.pipeline import create_pipeline as create_generation_nodes
 from ganforge.pipelines.retraining.pipeline import create_champion_pipeline, create_promotion_pipeline
+from ganforge.pipelines.sweep.pipeline import create_member_settings, create_summary_pipeline
 from ganforge.pipelines.tracking.pipeline import create_pipeline as create_tracking_pipeline
 from ganforge.pipelines.training.pipeline import create_training_pipeline
 
@@ -56,6 +57,29 @@ def create_experiment_pipeline(variant: str) -> Pipeline:
         create_feature_pipeline() + create_training_pipeline() + create_scoring_pipeline() + create_curve_pipeline(),
         variant,
     )
+
+
+def sweep_member(seed: int) -> str:
+    return f"seed_{seed}"
+
+
+def create_sweep_pipeline(variant: str, seeds: list[int]) -> Pipeline:
+    """The variant trained and scored once per seed, each member a namespace of its own
+    (``<variant>.seed_<s>.*``: checkpoint, grids, scores, manifest) sharing the data, backbone and
+    real statistics, so nothing ties the members together and Airflow runs them side by side;
+    then the mean ± std of their scores (``<variant>.sweep_summary``)."""
+    shared = {"model_input", "run_info", "feature_cache", "evaluation_config", "feature_backbone", "real_statistics"}
+    members = Pipeline([])
+    for seed in seeds:
+        member = (create_member_settings(seed) + create_training_pipeline(variant_settings="variant_settings")
+                  + create_scoring_pipeline() + create_curve_pipeline())
+        member += create_tracking_pipeline(member.all_outputs())
+        members += Pipeline(member, namespace=sweep_member(seed), inputs=shared & member.inputs(),
+                            parameters={"params:variant", *SHARED_PARAMETERS} & member.inputs())
+    summary = create_summary_pipeline({sweep_member(seed): f"{sweep_member(seed)}.metrics" for seed in seeds})
+    sweep = create_feature_pipeline() + members + summary
+    return Pipeline(sweep, namespace=variant, inputs=SHARED_INPUTS & sweep.inputs(),
+                    parameters=SHARED_PARAMETERS & sweep.inputs(), tags={variant})
 
 
 def create_rescoring_pipeline(variant: str) -> Pipeline:

@@ -6,6 +6,7 @@ number and an Inception FID measure different things.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import matplotlib
@@ -69,7 +70,10 @@ def time_to_quality(**curves_by_variant: pd.DataFrame | None) -> pd.DataFrame:
         row["total_train_minutes"] = float(curve["train_seconds"].max() / 60)
         row["final_score"] = float(curve[PRIMARY].iloc[-1])
         rows.append(row)
-    return pd.DataFrame(rows)
+    # the columns even without rows: an empty CSV without a header cannot be read back
+    columns = ["variant", "score_label", "backbone", *[f"score_at_{minutes}_min" for minutes in QUALITY_MINUTES],
+               *[f"seconds_to_{target}" for target in QUALITY_TARGETS], "total_train_minutes", "final_score"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 #: columns of the two-domain section, one row per variant and scored image set
@@ -99,7 +103,24 @@ def two_domain_table(**metrics_by_variant: dict[str, Any] | None) -> pd.DataFram
     return pd.DataFrame(rows, columns=TWO_DOMAIN_COLUMNS)
 
 
-def comparison_markdown(table: pd.DataFrame, quality: pd.DataFrame, two_domain: pd.DataFrame | None = None) -> str:
+def sweep_table(**summaries_by_variant: dict[str, Any] | None) -> pd.DataFrame:
+    """Mean ± std of each score over the seeds of each variant's latest sweep."""
+    rows = []
+    for variant, summary in summaries_by_variant.items():
+        if not summary or not summary["n"]:
+            continue
+        row = {"variant": variant, "seeds": summary["n"]}
+        for column, mean in summary["mean"].items():
+            spread = summary["std"].get(column, math.nan)
+            row[column] = f"{mean:.4g} ± {spread:.2g}" if not math.isnan(spread) else f"{mean:.4g}"
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=["variant", "seeds", *metric_columns()])
+    # scores no sweep has (kid where it was not computed) left out; with no sweep, the header stays
+    return table.dropna(axis=1, how="all") if rows else table
+
+
+def comparison_markdown(table: pd.DataFrame, quality: pd.DataFrame, two_domain: pd.DataFrame | None = None,
+                        sweeps: pd.DataFrame | None = None) -> str:
     """The tables as markdown: one ranking per group of comparable scores, conditional variants in
     their own section (their samples follow the real class mix, but they are told the class), and
     the two-domain variants apart from all of them."""
@@ -122,6 +143,12 @@ def comparison_markdown(table: pd.DataFrame, quality: pd.DataFrame, two_domain: 
     if len(unscored):
         lines += ["## Not in the ranking", "", *[f"- `{row.variant}`: {row.status}" for row in unscored.itertuples()],
                   ""]
+    if sweeps is not None and len(sweeps):
+        labels = table["score_label"].dropna()
+        label = labels.iloc[0] if len(labels) else PRIMARY
+        lines += ["## Over seeds (mean ± sample std of each variant's latest sweep, `kedro run --pipeline="
+                  "sweep_<variant>`)", "", "The numbers to quote: one run's score moves with its seed.", "",
+                  sweeps.rename(columns={PRIMARY: label}).to_markdown(index=False), ""]
     if len(quality):
         lines += ["## Time to quality (best score reached within N minutes of training)", "",
                   quality.to_markdown(index=False, floatfmt=".4g"), ""]

@@ -16,9 +16,11 @@ from .nodes import (
 TRAINING_OUTPUTS = ["checkpoint", "training_history", "epoch_samples", "generator_snapshots", "training_info"]
 
 
-def create_training_pipeline(warm_start: bool = False) -> Pipeline:
+def create_training_pipeline(warm_start: bool = False, variant_settings: str = "params:variant") -> Pipeline:
     """Configure, train and render. With ``warm_start`` (scheduled retraining) training starts
-    from the variant's champion checkpoint when ``retrain.warm_start`` says so."""
+    from the variant's champion checkpoint when ``retrain.warm_start`` says so.
+    ``variant_settings`` is where the variant's settings come from (a sweep member's are the
+    variant's with its own seed)."""
     if warm_start:
         train_node = Node(train_from_champion,
                           ["model_input", "experiment_config", "champion_checkpoint", "params:retrain"],
@@ -28,7 +30,7 @@ def create_training_pipeline(warm_start: bool = False) -> Pipeline:
     return Pipeline(
         [
             Node(configure_experiment,
-                 ["params:training_defaults", "params:variant", "evaluation_config", "model_input"],
+                 ["params:training_defaults", variant_settings, "evaluation_config", "model_input"],
                  "experiment_config", name="configure_experiment"),
             train_node,
             Node(render_grids, ["epoch_samples", "experiment_config", "run_info"],

@@ -1,0 +1,1 @@
+"""Several seeds of one variant side by side, summarized as mean ± std."""
