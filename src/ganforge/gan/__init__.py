@@ -13,7 +13,6 @@ from ganforge.gan.engine import (
     input_geometry,
     require_labels_if_conditional,
     spec_for,
-    train,
 )
 from ganforge.gan.families import load_all as _load_families
 from ganforge.gan.networks import ARCHITECTURES, build_discriminator, build_generator, model_spec
@@ -30,6 +29,7 @@ from ganforge.gan.sampling import (
     translator_weights,
 )
 from ganforge.gan.state import upgrade_checkpoint
+from ganforge.gan.training import train
 from ganforge.gan.variants import VARIANTS, domains_of
 
 _load_families()

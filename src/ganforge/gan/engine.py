@@ -7,8 +7,9 @@ network and optimizer the recipe declares. Step scalars are collected on the dev
 back every ``log_every`` steps, so the loop does not synchronize with the host on every step.
 
 With ``training.distributed.enabled`` the same loop runs in each process of a data-parallel
-group (:mod:`ganforge.gan.distributed` starts them, :mod:`ganforge.gan.parallel` says what
-changes); rank 0 alone writes, logs and returns the result.
+group (:mod:`ganforge.gan.training` chooses, :mod:`ganforge.gan.distributed` starts the
+processes, :mod:`ganforge.gan.parallel` says what changes); rank 0 alone writes, logs and
+returns the result.
 """
 
 from __future__ import annotations
@@ -172,31 +173,6 @@ def _new_state(config: dict[str, Any], spec: dict[str, Any], device: torch.devic
     )
 
 
-def train(
-    model_input: dict[str, Any],
-    config: dict[str, Any],
-    *,
-    warm_start: dict[str, Any] | None = None,
-    on_epoch_end: Callable[[TrainingState], None] | None = None,
-) -> TrainingResult:
-    """Train the configured variant on ``model_input`` and return its checkpoint and history.
-
-    ``warm_start`` is an earlier checkpoint of the same networks (e.g. the champion): training
-    starts from its weights and EMA; optimizers start fresh. ``on_epoch_end`` is called after
-    each epoch's state is safely written (tests use it to interrupt a run). With
-    ``training.distributed.enabled`` the worker processes are launched here and this call
-    returns rank 0's result.
-    """
-    check_input(config, model_input)
-    if config["training"]["distributed"]["enabled"]:
-        if on_epoch_end is not None:
-            raise ValueError("on_epoch_end cannot reach the worker processes of distributed training")
-        from ganforge.gan.distributed import train_data_parallel
-
-        return train_data_parallel(model_input, config, warm_start)
-    return train_in_group(model_input, config, SINGLE_PROCESS, warm_start=warm_start, on_epoch_end=on_epoch_end)
-
-
 def train_in_group(
     model_input: dict[str, Any],
     config: dict[str, Any],
@@ -205,7 +181,8 @@ def train_in_group(
     warm_start: dict[str, Any] | None = None,
     on_epoch_end: Callable[[TrainingState], None] | None = None,
 ) -> TrainingResult:
-    """:func:`train` in this process, as ``group``'s member (the whole of it on one process)."""
+    """Training in this process, as ``group``'s member (the whole of it on one process); see
+    :func:`ganforge.gan.training.train`."""
     training = config["training"]
     device = resolve_device(training["device"])
     if device.type == "cuda" and group.is_parallel:
