@@ -7,27 +7,55 @@ every checkpoint, so any grid can be mapped back to exact pixel values.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
 PIXEL_MAX = 255.0
+_STATISTICS_BLOCK = 1024  # images per block of the channel statistics
 
 
-def normalization_recipe(images: torch.Tensor) -> dict:
-    """The recipe that maps uint8 pixels [0, 255] linearly onto [-1, 1] (plus channel stats)."""
-    as_float = images.float() / PIXEL_MAX
-    dims = [0, 2, 3]
+def normalization_recipe(images: torch.Tensor | ChunkedImages) -> dict:
+    """The recipe that maps uint8 pixels [0, 255] linearly onto [-1, 1] (plus channel stats).
+
+    The channel statistics are taken a block of images at a time, so that a set stored in
+    chunks (shards on disk) is never read whole and gives the same numbers as in memory."""
+    blocks = images.split(_STATISTICS_BLOCK) if isinstance(images, torch.Tensor) else images.chunks()
+    mean, std = _streamed_channel_statistics(blocks)
     return {
         "pixel_range": [0, 255],
         "target_range": [-1.0, 1.0],
         "scale": 2.0 / PIXEL_MAX,
         "shift": -1.0,
-        "channel_mean": as_float.mean(dim=dims).tolist(),
-        "channel_std": as_float.std(dim=dims).tolist(),
+        "channel_mean": mean,
+        "channel_std": std,
     }
+
+
+class ChunkedImages(Protocol):
+    """uint8 N×C×H×W images read a block at a time (ganforge.gan.shards.ShardedImages)."""
+
+    def chunks(self) -> Iterator[torch.Tensor]: ...
+
+
+def _streamed_channel_statistics(chunks: Iterable[torch.Tensor]) -> tuple[list[float], list[float]]:
+    """Per-channel mean and sample standard deviation of pixels / 255 from float64 running sums
+    (exact integers for uint8 sums, so no cancellation worth the name)."""
+    count, total, squares = 0, None, None
+    for chunk in chunks:
+        values = chunk.to(torch.float64).div_(PIXEL_MAX)
+        sums, square_sums = values.sum(dim=(0, 2, 3)), values.square().sum(dim=(0, 2, 3))
+        total = sums if total is None else total + sums
+        squares = square_sums if squares is None else squares + square_sums
+        count += chunk.shape[0] * chunk.shape[2] * chunk.shape[3]
+    if total is None:
+        raise ValueError("no images to take statistics of")
+    mean = total / count
+    variance = (squares - count * mean.square()) / max(count - 1, 1)
+    return mean.tolist(), variance.clamp_(min=0).sqrt().tolist()
 
 
 def to_training_range(images: torch.Tensor, recipe: dict) -> torch.Tensor:

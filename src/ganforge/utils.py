@@ -59,7 +59,8 @@ def deep_merge(base: dict, override: dict | None) -> dict:
 
 def content_digest(value: object, length: int = 16) -> str:
     """The project's one hashing helper: a hash of nested plain data (dicts, lists, numbers,
-    strings, tensors) by content, stable across runs and machines. Data fingerprints, checkpoint
+    strings, tensors, also those stored in chunks) by content, stable across runs and machines.
+    Data fingerprints, checkpoint
     and training digests, backbone fingerprints, cache and resume keys all use it.
 
     Unlike hashing ``torch.save`` bytes, it does not depend on storage sharing or dict insertion
@@ -74,6 +75,12 @@ def content_digest(value: object, length: int = 16) -> str:
             if tensor.dtype == torch.bfloat16:  # numpy has no bfloat16: hash the raw bits
                 tensor = tensor.view(torch.int16)
             digest.update(tensor.numpy().tobytes())
+        elif callable(getattr(item, "chunks", None)) and hasattr(item, "dtype"):
+            # a tensor too large for memory (ganforge.gan.shards.ShardedImages), hashed block by
+            # block exactly as the same tensor in memory would be
+            digest.update(f"T{item.dtype}{tuple(item.shape)}".encode())
+            for chunk in item.chunks():
+                digest.update(chunk.contiguous().numpy().tobytes())
         elif isinstance(item, dict):
             digest.update(b"{")
             for key in sorted(item, key=str):

@@ -3,14 +3,24 @@
 Everything is loaded with ``torch.load(..., weights_only=True)``: a checkpoint is data, not code,
 so only tensors, numbers, strings, lists, tuples and dicts round-trip. Saves are atomic on local
 disk (write to a temporary file, then rename), so a killed run never leaves half a file behind.
+
+Images stored as shards (:class:`~ganforge.gan.shards.ShardedImages`, a data set larger than
+memory) are saved beside the file, in ``<name>.shards/<key>/``: hard-linked from where they are
+(shards are never rewritten, so two names for one file are safe) or copied where a link is
+impossible, and a staging folder they came from is removed. The file holds a reference in their
+place, and loading gives back a memory-mapped :class:`ShardedImages`. This needs a local or
+mounted filesystem: a memory map cannot be taken of an object in a bucket.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping
-from pathlib import PurePosixPath
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path, PurePosixPath
 from typing import Any, NewType
 
 import fsspec
@@ -22,6 +32,8 @@ from kedro.io.core import (
     get_filepath_str,
     get_protocol_and_path,
 )
+
+from ganforge.gan.shards import STAGING_MARKER, ShardedImages
 
 try:  # kedro-viz picks the preview widget by the *name* of preview()'s return annotation
     from kedro_datasets._typing import JSONPreview
@@ -65,15 +77,23 @@ class TorchDataset(AbstractVersionedDataset[Any, Any]):
         with self._fs.open(load_path, mode="rb") as file:
             buffer = io.BytesIO(file.read())
         try:
-            return torch.load(buffer, map_location="cpu", weights_only=True)
+            data = torch.load(buffer, map_location="cpu", weights_only=True)
         except Exception as error:  # torch raises several types for truncated/corrupt files
             raise DatasetError(
                 f"Could not read '{load_path}' as a weights-only PyTorch file ({error}). "
                 "The file may be truncated or was not written by GAN Forge."
             ) from error
+        return _with_shards(data, Path(load_path + SHARDS_SUFFIX))
 
     def save(self, data: Any) -> None:
         save_path = get_filepath_str(self._get_save_path(), self._protocol)
+        if _sharded_parts(data):
+            if self._protocol != "file":
+                raise DatasetError(
+                    f"Cannot save '{save_path}': its images are shards, which need a local or mounted "
+                    "filesystem (a bucket cannot be memory-mapped). Mount the bucket (e.g. a Kubernetes "
+                    "volume or s3fs) and use its path, or set data.storage: memory.")
+            data = _store_shards(data, Path(save_path + SHARDS_SUFFIX))
         buffer = io.BytesIO()
         torch.save(data, buffer)
         if self._protocol == "file":
@@ -119,6 +139,70 @@ class TorchDataset(AbstractVersionedDataset[Any, Any]):
 
     def _invalidate_cache(self) -> None:
         self._fs.invalidate_cache(get_filepath_str(self._filepath, self._protocol))
+
+
+SHARDS_SUFFIX = ".shards"
+#: what stands in the file for images stored as shards: their folder, relative to <file>.shards
+SHARDS_REFERENCE = "ganforge_shards"
+
+
+def _sharded_parts(value: Any, key: str = "") -> list[tuple[str, ShardedImages]]:
+    """(key path, images) of every ShardedImages in the nested dicts of ``value``."""
+    if isinstance(value, ShardedImages):
+        return [(key or "data", value)]
+    if isinstance(value, Mapping):
+        return [part for name, item in value.items()
+                for part in _sharded_parts(item, f"{key}.{name}" if key else str(name))]
+    return []
+
+
+def _replaced(value: Any, replace: Callable[[str, Any], Any], key: str = "") -> Any:
+    """``value`` with each ShardedImages or reference ``item`` at ``key`` given by ``replace``."""
+    if isinstance(value, ShardedImages) or (isinstance(value, Mapping) and SHARDS_REFERENCE in value):
+        return replace(key or "data", value)
+    if isinstance(value, Mapping):
+        return {name: _replaced(item, replace, f"{key}.{name}" if key else str(name)) for name, item in value.items()}
+    return value
+
+
+def _store_shards(data: Any, shards_root: Path) -> Any:
+    """Put every sharded part of ``data`` under ``shards_root/<key>`` and return ``data`` with
+    references in their place; the in-memory objects then point at the stored copies."""
+    def store(key: str, images: ShardedImages) -> dict[str, str]:
+        target = shards_root / key
+        if images.folder.resolve() != target.resolve():
+            _link_or_copy(images, target)
+            if (images.folder / STAGING_MARKER).exists():
+                shutil.rmtree(images.folder, ignore_errors=True)
+            images.moved_to(target)
+        return {SHARDS_REFERENCE: key}
+
+    return _replaced(data, store)
+
+
+def _link_or_copy(images: ShardedImages, target: Path) -> None:
+    """The set's files in ``target``, which appears whole or not at all (renamed into place)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        for source in images.files:
+            try:
+                os.link(source, partial / source.name)
+            except OSError:  # another filesystem, or one without hard links
+                shutil.copy2(source, partial / source.name)
+        if target.exists():  # an unversioned dataset saved again, or a retried Airflow task
+            shutil.rmtree(target)
+        os.replace(partial, target)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+
+
+def _with_shards(data: Any, shards_root: Path) -> Any:
+    def load(key: str, reference: Mapping) -> ShardedImages:
+        return ShardedImages(shards_root / str(reference[SHARDS_REFERENCE]))
+
+    return _replaced(data, load)
 
 
 def _summarize(value: Any, max_items: int, depth: int) -> Any:

@@ -123,6 +123,10 @@ def batch_source(model_input: dict[str, Any], config: dict[str, Any], device: to
     use_labels = spec_for(config, model_input)["num_classes"] > 0
     images = model_input["images"]
     if isinstance(images, ShardedImages) and not _fits_in_memory(images, training):
+        if group.is_main:
+            logger.info("Streaming the training set (%.1f MiB of shards in %s) with %d loader workers "
+                        "(training.data_in_memory: %s).", images.nbytes / 1024**2, images.folder,
+                        training["data_loader_workers"], training["data_in_memory"])
         return StreamingBatches(model_input, batch_size, device, use_labels, rank, world_size,
                                 training["data_loader_workers"])
     return InMemoryBatches(_in_memory(model_input, training), batch_size, device, use_labels, rank, world_size)

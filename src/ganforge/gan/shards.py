@@ -12,6 +12,8 @@ chunks, so a data set is written without ever being held in memory whole.
 from __future__ import annotations
 
 import json
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,9 @@ from ganforge.errors import DataSourceError
 
 SHARD_FORMAT = "ganforge-shards-v1"
 INDEX_FILE = "index.json"
+#: a shard folder that is only a waypoint (written by ingestion before the data set is saved):
+#: whoever stores the set elsewhere may delete it
+STAGING_MARKER = ".staging"
 
 
 class ShardWriter:
@@ -81,9 +86,22 @@ def write_shards(images: torch.Tensor, labels: torch.Tensor | None, folder: str 
     return writer.close()
 
 
+def staging_folder(parent: str | Path) -> Path:
+    """A new, empty folder under ``parent`` for shards that are moved on once the data set is
+    saved (see :data:`STAGING_MARKER`)."""
+    parent = Path(parent)
+    parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="shards-", dir=parent))
+    (folder / STAGING_MARKER).touch()
+    return folder
+
+
 class ShardedImages:
-    """The images of a shard folder, memory-mapped: ``len``, ``shape`` and ``take(indices)``
-    read only what is asked for. Labels (8 bytes an image) are read whole."""
+    """The images of a shard folder, memory-mapped: ``len``, ``shape``, ``take(indices)`` and
+    indexing (``images[:n]``, ``images[indices]``) read only what is asked for; ``chunks()``
+    walks the set a block at a time. Labels (8 bytes an image) are read whole."""
+
+    dtype = torch.uint8
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
@@ -107,6 +125,43 @@ class ShardedImages:
     def nbytes(self) -> int:
         return int(np.prod(self.shape))
 
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def files(self) -> list[Path]:
+        """Every file of the set (the index last: a folder with an index is complete)."""
+        names = [f"images-{number:05d}.npy" for number in range(len(self.counts))]
+        if self.labeled:
+            names += [f"labels-{number:05d}.npy" for number in range(len(self.counts))]
+        return [self.folder / name for name in [*names, INDEX_FILE]]
+
+    def moved_to(self, folder: str | Path) -> None:
+        """Point at the same set stored in ``folder`` from now on."""
+        self.folder, self._maps = Path(folder), None
+
+    def __getitem__(self, index: slice | torch.Tensor | list[int]) -> torch.Tensor:
+        if isinstance(index, slice):
+            return self.take(torch.arange(len(self))[index])
+        return self.take(torch.as_tensor(index, dtype=torch.int64))
+
+    def chunks(self, size: int = 1024) -> Iterator[torch.Tensor]:
+        """The images in order, ``size`` at a time (what a streaming statistic or hash reads).
+
+        Read with plain file reads, not through the memory maps: a pass over the whole set would
+        otherwise leave every page of it mapped into this process."""
+        image_bytes = int(np.prod(self.shape[1:]))
+        for number, count in enumerate(self.counts):
+            path = self.folder / f"images-{number:05d}.npy"
+            offset = np.load(path, mmap_mode="r").offset  # the header's length
+            with open(path, "rb") as file:
+                for start in range(0, count, size):
+                    rows = min(size, count - start)
+                    file.seek(offset + start * image_bytes)
+                    data = bytearray(file.read(rows * image_bytes))
+                    yield torch.frombuffer(data, dtype=torch.uint8).reshape(rows, *self.shape[1:])
+
     def labels(self) -> torch.Tensor | None:
         if not self.labeled:
             return None
@@ -117,6 +172,8 @@ class ShardedImages:
         """The images at ``indices``, in that order, as one uint8 tensor."""
         maps = self._mapped()
         positions = indices.cpu().numpy()
+        if len(positions) and (positions.min() < 0 or positions.max() >= len(self)):
+            raise IndexError(f"image indices must lie in [0, {len(self)}) for {self.folder}")
         shards = np.searchsorted(self._starts, positions, side="right") - 1
         out = np.empty((len(positions), *self.shape[1:]), dtype=np.uint8)
         for shard in np.unique(shards):

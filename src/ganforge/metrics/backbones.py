@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import torch
+
 from ganforge.errors import BackboneUnavailableError
 from ganforge.metrics.classifier import (
     ClassifierBackbone,
@@ -83,12 +85,14 @@ def choose_backbone(settings: dict[str, Any], labeled: bool, online: Callable[[]
 def train_backbone(kind: str, model_input: dict[str, Any], settings: dict[str, Any]) -> FeatureBackbone:
     """A freshly trained classifier or rotation backbone on the real data."""
     options = {key: value for key, value in settings["classifier"].items() if key != "max_images"}
+    images, labels, max_images = model_input["images"], model_input.get("labels"), settings["classifier"]["max_images"]
+    if not isinstance(images, torch.Tensor):  # stored as shards, maybe larger than memory: read a sample
+        images, labels = images[:max_images], (labels[:max_images] if labels is not None else None)
     if kind == "classifier":
-        model, report = train_feature_classifier(model_input["images"], model_input["labels"],
-                                                 int(model_input["num_classes"]), device=settings["device"], **options)
+        model, report = train_feature_classifier(images, labels, int(model_input["num_classes"]),
+                                                 device=settings["device"], **options)
         return ClassifierBackbone(model, report)
-    return train_rotation_backbone(model_input["images"], max_images=settings["classifier"]["max_images"],
-                                   device=settings["device"], **options)
+    return train_rotation_backbone(images, max_images=max_images, device=settings["device"], **options)
 
 
 def backbone_record(kind: str, backbone: FeatureBackbone, settings: dict[str, Any]) -> dict[str, Any]:

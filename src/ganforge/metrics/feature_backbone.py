@@ -29,7 +29,9 @@ def as_device(device: str | torch.device) -> torch.device:
 
 
 def check_images(images: torch.Tensor) -> None:
-    if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8 or images.ndim != 4:
+    """uint8 N×C×H×W: a tensor, or images on disk that slicing reads (ganforge.gan.shards)."""
+    readable = isinstance(images, torch.Tensor) or callable(getattr(images, "take", None))
+    if not readable or getattr(images, "dtype", None) != torch.uint8 or len(getattr(images, "shape", ())) != 4:
         raise ConfigError(
             "Backbones take uint8 image tensors shaped N×C×H×W; got "
             f"{type(images).__name__} {getattr(images, 'dtype', '')} "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 from typing import Any
 
 import numpy as np
@@ -15,12 +16,22 @@ import pandas as pd
 import torch
 
 from ganforge.errors import ConfigError, DataValidationError
+from ganforge.gan.shards import ShardedImages, ShardWriter, staging_folder, write_shards
 from ganforge.images import normalization_recipe
 from ganforge.utils import content_digest
 
 from . import validation
-from .params import parse_data_params
-from .sources import SourceData, check_source, load_source
+from .params import DataParams, parse_data_params
+from .sources import (
+    FolderPlan,
+    SourceData,
+    apply_transform,
+    check_source,
+    decode_chunks,
+    load_image_folder,
+    load_source,
+    plan_image_folder,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -114,12 +125,19 @@ def _class_info(data: SourceData, configured: int | None) -> tuple[int, list[str
 
 
 def ingest_images(params: dict[str, Any]) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
-    """Read ``data.source`` → (raw images in memory, manifest, source info)."""
+    """Read ``data.source`` → (raw images, manifest, source info).
+
+    The raw images are a tensor in memory or, for an image folder stored as shards
+    (``data.storage``), shards in a staging folder written a chunk at a time."""
     check_source((params or {}).get("source", "mnist_builtin"))
     settings = parse_data_params(params)
-    data = load_source(settings)
+    plan = plan_image_folder(settings) if settings.source == "image_folder" else None
+    if plan is not None and settings.stores_shards(len(plan)):
+        data, manifest = _ingest_folder_as_shards(plan, settings)
+    else:
+        data = apply_transform(load_image_folder(settings, plan), settings) if plan else load_source(settings)
+        manifest = build_manifest(data, settings.source)
     num_classes, class_names = _class_info(data, settings.num_classes)
-    manifest = build_manifest(data, settings.source)
     logger.info(
         "Ingested %d images of shape %s (%s) from '%s'%s.",
         len(manifest),
@@ -135,8 +153,31 @@ def ingest_images(params: dict[str, Any]) -> tuple[dict[str, Any], pd.DataFrame,
         "class_names": class_names,
         "value_range": list(data.value_range),
     }
-    raw = {"images": data.images, "labels": data.labels, **info}
+    storage = {"as_shards": settings.stores_shards(len(data.images)), "shard_size": settings.shard_size,
+               "staging_path": settings.staging_path}
+    raw = {"images": data.images, "labels": data.labels, "storage": storage, **info}
     return raw, manifest, info
+
+
+def _ingest_folder_as_shards(plan: FolderPlan, settings: DataParams) -> tuple[SourceData, pd.DataFrame]:
+    """Decode a shard's worth of images at a time into shards in a new staging folder, building
+    the manifest as it goes: no more than two shards of decoded images are held at once."""
+    folder = staging_folder(settings.staging_path)
+    logger.info("Decoding %d images into shards of %d in '%s' (data.storage: %s).",
+                len(plan), settings.shard_size, folder, settings.storage)
+    writer, frames = ShardWriter(folder, settings.shard_size), []
+    try:
+        for chunk in decode_chunks(plan, settings, settings.shard_size):
+            chunk = apply_transform(chunk, settings)
+            writer.append(chunk.images, chunk.labels)
+            frames.append(build_manifest(chunk, settings.source))
+        images = writer.close()
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # a half-written staging folder is nobody's data
+        raise
+    manifest = pd.concat(frames, ignore_index=True)
+    ids, paths = manifest["id"].tolist(), manifest["path"].tolist()
+    return SourceData(images, plan.labels, plan.class_names, ids, paths), manifest
 
 
 def validate_manifest(
@@ -199,8 +240,13 @@ def build_model_input(raw: dict[str, Any], gate: dict[str, Any]) -> dict[str, An
     """The ``model_input`` contract the training pipeline reads (see the README)."""
     if not isinstance(gate, dict) or "passed" not in gate:  # guards against miswired pipelines
         raise ConfigError("build_model_input must run after gate_validation.")
-    images = to_uint8_pixels(raw["images"], tuple(raw["value_range"]))
     labels = raw["labels"].to(torch.int64).contiguous() if raw["labels"] is not None else None
+    images = raw["images"]
+    if not isinstance(images, ShardedImages):
+        images = to_uint8_pixels(images, tuple(raw["value_range"]))
+        storage = raw.get("storage") or {}
+        if storage.get("as_shards"):
+            images = write_shards(images, labels, staging_folder(storage["staging_path"]), storage["shard_size"])
     return {
         "images": images,
         "labels": labels,

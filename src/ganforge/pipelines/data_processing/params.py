@@ -44,6 +44,15 @@ class DataParams(BaseModel):
     #: a derived domain (CoGAN's digit experiments): negative = inverted intensities, edges = the
     #: outline of each stroke (morphological gradient, 3×3)
     transform: Literal["none", "negative", "edges"] = "none"
+    #: where model_input keeps its images: ``memory`` (inside the one .pt file), ``shards``
+    #: (uint8 .npy shards beside it, memory-mapped when read; an image folder is then decoded a
+    #: shard at a time, never whole) or ``auto`` (shards when the decoded set is larger than
+    #: ``memory_budget_gb``)
+    storage: Literal["auto", "memory", "shards"] = "auto"
+    memory_budget_gb: float = Field(4.0, gt=0)
+    shard_size: int = Field(4096, gt=0)
+    #: where shards wait between ingest and the save of model_input (moved on, then removed)
+    staging_path: str = "data/02_intermediate/staging"
     validation: ValidationParams = Field(default_factory=ValidationParams)
 
     @field_validator("value_range")
@@ -63,6 +72,13 @@ class DataParams(BaseModel):
     @property
     def root(self) -> str:
         return self.path if self.path is not None else DEFAULT_RAW_PATH
+
+    def stores_shards(self, image_count: int) -> bool:
+        """Whether ``image_count`` decoded images are kept as shards rather than in memory."""
+        if self.storage != "auto":
+            return self.storage == "shards"
+        decoded_bytes = image_count * self.channels * self.image_size**2
+        return decoded_bytes > self.memory_budget_gb * 1024**3
 
 
 def parse_data_params(raw: dict[str, Any] | DataParams | None) -> DataParams:

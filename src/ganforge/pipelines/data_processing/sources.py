@@ -370,8 +370,29 @@ def _scan_folder(root: Path) -> tuple[list[Path], list[Path]]:
     return images, others
 
 
-def load_image_folder(params: DataParams) -> SourceData:
-    """PNG/JPEG/WebP files under ``data.path``; first-level sub-folders are classes."""
+@dataclass
+class FolderPlan:
+    """The files an image-folder ingest reads, in stored order, with their labels and ids:
+    everything but the pixels, so that decoding can go a chunk at a time."""
+
+    root: Path
+    files: list[Path]
+    labels: torch.Tensor | None
+    class_names: list[str]
+    ids: list[str]
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def chunk(self, start: int, stop: int, images: torch.Tensor) -> SourceData:
+        labels = self.labels[start:stop] if self.labels is not None else None
+        return SourceData(images, labels, self.class_names, self.ids[start:stop],
+                          [str(path) for path in self.files[start:stop]])
+
+
+def plan_image_folder(params: DataParams) -> FolderPlan:
+    """Scan ``data.path``: PNG/JPEG/WebP files, first-level sub-folders as classes, shuffled,
+    limited and cut to ``data.part`` exactly as the in-memory sources are."""
     root = Path(params.root)
     if not root.is_dir():
         raise DataSourceError(
@@ -405,35 +426,41 @@ def load_image_folder(params: DataParams) -> SourceData:
         )
     class_names = sorted({path.parts[0] for path in relative}) if all(nested) else []
     index = {name: i for i, name in enumerate(class_names)}
-
     order = seeded_order(len(files), params.seed, params.limit).tolist()
-    chosen = [files[i] for i in order]
+    if params.part is not None:
+        start, stop = _part_bounds(len(order), *params.part)
+        order = order[start:stop]
+    labels = (torch.tensor([index[relative[i].parts[0]] for i in order], dtype=torch.int64)
+              if class_names else None)
+    return FolderPlan(root, [files[i] for i in order], labels, class_names, [relative[i].as_posix() for i in order])
+
+
+def decode_chunks(plan: FolderPlan, params: DataParams, chunk_size: int) -> Iterator[SourceData]:
+    """The planned images decoded ``chunk_size`` at a time (uint8 N×C×H×W), with one progress
+    bar for all of them: no more than a chunk of decoded images is ever held."""
     workers = params.num_workers or min(8, os.cpu_count() or 1)
+
+    def decode(path: Path) -> np.ndarray:
+        return decode_image(path, params.image_size, params.channels, params.resize)
+
     # PIL releases the GIL while decoding and resizing, so threads give real parallelism.
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        decoded = list(
-            tqdm(
-                pool.map(
-                    lambda path: decode_image(
-                        path, params.image_size, params.channels, params.resize
-                    ),
-                    chosen,
-                ),
-                total=len(chosen),
-                desc="Decoding images",
-                unit="img",
-                leave=False,
-                disable=None,  # a bar on a terminal, silence in logs
-            )
-        )
-    images = torch.from_numpy(np.stack(decoded)).permute(0, 3, 1, 2).contiguous()
-    labels = (
-        torch.tensor([index[relative[i].parts[0]] for i in order], dtype=torch.int64)
-        if class_names
-        else None
-    )
-    ids = [relative[i].as_posix() for i in order]
-    return SourceData(images, labels, class_names, ids, [str(path) for path in chosen])
+    with (ThreadPoolExecutor(max_workers=workers) as pool,
+          tqdm(total=len(plan), desc="Decoding images", unit="img", leave=False,
+               disable=None) as bar):  # disable=None: a bar on a terminal, silence in logs
+        for start in range(0, len(plan), chunk_size):
+            stop = min(start + chunk_size, len(plan))
+            decoded = list(pool.map(decode, plan.files[start:stop]))
+            bar.update(len(decoded))
+            images = torch.from_numpy(np.stack(decoded)).permute(0, 3, 1, 2).contiguous()
+            yield plan.chunk(start, stop, images)
+
+
+def load_image_folder(params: DataParams, plan: FolderPlan | None = None) -> SourceData:
+    """PNG/JPEG/WebP files under ``data.path`` (or those of ``plan``), decoded into memory;
+    first-level sub-folders are classes. ``data.part`` is applied by the plan, before decoding."""
+    plan = plan or plan_image_folder(params)
+    images = torch.cat([chunk.images for chunk in decode_chunks(plan, params, max(len(plan), 1))])
+    return SourceData(images, plan.labels, plan.class_names, plan.ids, [str(path) for path in plan.files])
 
 
 # --------------------------------------------------------------------------- tensor file
@@ -555,24 +582,31 @@ def load_source(params: DataParams) -> SourceData:
     """Dispatch on ``data.source``, then keep ``data.part`` and apply ``data.transform``."""
     check_source(params.source)
     data = LOADERS[params.source](params)
-    if params.part is not None:
+    if params.part is not None and params.source != "image_folder":  # the folder's plan cuts it
         data = keep_part(data, *params.part)
-    if params.transform != "none":
-        data = transform_images(data, params.transform)
-    return data
+    return apply_transform(data, params)
+
+
+def apply_transform(data: SourceData, params: DataParams) -> SourceData:
+    """``data.transform`` on all the images or on one chunk of them (it works image by image)."""
+    return transform_images(data, params.transform) if params.transform != "none" else data
 
 
 def keep_part(data: SourceData, index: int, parts: int) -> SourceData:
     """The ``index``-th of ``parts`` contiguous, disjoint slices of the images (in stored order,
     which is already the seeded shuffle, so each part is a random sample)."""
-    count = len(data.images)
+    start, stop = _part_bounds(len(data.images), index, parts)
+    labels = data.labels[start:stop] if data.labels is not None else None
+    return replace(data, images=data.images[start:stop].contiguous(), labels=labels, ids=data.ids[start:stop],
+                   paths=data.paths[start:stop])
+
+
+def _part_bounds(count: int, index: int, parts: int) -> tuple[int, int]:
     start, stop = count * index // parts, count * (index + 1) // parts
     if start == stop:
         raise DataSourceError(f"data.part [{index}, {parts}] of {count} images is empty: use fewer parts "
                               "or more images.")
-    labels = data.labels[start:stop] if data.labels is not None else None
-    return replace(data, images=data.images[start:stop].contiguous(), labels=labels, ids=data.ids[start:stop],
-                   paths=data.paths[start:stop])
+    return start, stop
 
 
 def transform_images(data: SourceData, transform: str) -> SourceData:

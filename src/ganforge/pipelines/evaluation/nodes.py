@@ -106,7 +106,9 @@ def prepare_real_features(
         logger.info("Real-data statistics reused from the cache (%s).", stats_key)
     else:
         started = time.perf_counter()
-        features = backbone.features(images[:n_real], settings["batch_size"], settings["device"])
+        # all of a set stored as shards goes in as it is: the backbone reads it a batch at a time
+        subset = images if n_real == images.shape[0] else images[:n_real]
+        features = backbone.features(subset, settings["batch_size"], settings["device"])
         mu, sigma = feature_statistics(features)
         real = {
             "features": torch.from_numpy(features.astype(np.float32)),
