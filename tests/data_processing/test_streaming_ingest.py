@@ -117,6 +117,9 @@ def test_array_sources_can_be_stored_as_shards(tmp_path, make_params):
     in_memory, sharded = stored_both_ways(tmp_path, params)
     assert torch.equal(sharded["images"].to_tensor(), in_memory["images"])
     assert sharded["fingerprint"] == in_memory["fingerprint"]
+    # auto applies to array sources too: 30 images of 1×8×8 = 1,920 bytes, over a 1,900-byte budget
+    run_pipeline(tmp_path / "auto", {**params, "storage": "auto", "memory_budget_gb": 1.9e3 / 1024**3})
+    assert isinstance(load_latest(tmp_path / "auto", "model_input")["images"], ShardedImages)
 
 
 def test_a_failed_decode_leaves_no_staging_behind(tmp_path, make_params, folder):

@@ -154,6 +154,17 @@ def gradient_penalty(
     return ((gradients.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
 
 
+def r1_penalty(critic: nn.Module, real: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """E[‖∇ D(x)‖₂²] on the real images only (Mescheder et al. 2018, R1; unweighted: StyleGAN2
+    multiplies it by γ/2). Always in fp32, outside any autocast: the double backward of a bf16
+    gradient norm loses the small gradients the penalty is about."""
+    with torch.autocast(device_type=real.device.type, enabled=False):
+        real = real.detach().float().requires_grad_(True)
+        scores = critic(real, labels)
+        (gradients,) = torch.autograd.grad(scores.float().sum(), real, create_graph=True)
+    return gradients.flatten(1).pow(2).sum(dim=1).mean()
+
+
 def orthogonal_regularization(network: nn.Module, strength: float) -> torch.Tensor:
     """β Σ_W ‖W Wᵀ ⊙ (1 − I)‖²_F (Brock et al. 2019, eq. 3) over the convolution and linear weights
     of ``network``, each flattened to one row per output unit (filter).

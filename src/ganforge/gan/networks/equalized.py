@@ -16,16 +16,22 @@ RELU_GAIN = math.sqrt(2.0)
 class EqualizedLinear(nn.Module):
     """A linear layer whose weights are stored as N(0, 1) and scaled at run time by He's constant
     gain / √fan_in (Karras et al. 2018, §4.1). Adam's step size is then the same for every layer
-    relative to its weights' scale, so wide and narrow layers learn at the same speed."""
+    relative to its weights' scale, so wide and narrow layers learn at the same speed.
 
-    def __init__(self, in_features: int, out_features: int, gain: float = RELU_GAIN, bias: bool = True) -> None:
+    ``lr_multiplier`` < 1 makes the layer learn that much slower under the same optimizer: the
+    weights are stored that much larger and scaled down at run time (StyleGAN's mapping network)."""
+
+    def __init__(self, in_features: int, out_features: int, gain: float = RELU_GAIN, bias: bool = True,
+                 lr_multiplier: float = 1.0) -> None:
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(out_features, in_features))
+        self.weight = nn.Parameter(torch.randn(out_features, in_features) / lr_multiplier)
         self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
-        self.scale = gain / math.sqrt(in_features)
+        self.scale = gain / math.sqrt(in_features) * lr_multiplier
+        self.lr_multiplier = lr_multiplier
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.weight * self.scale, self.bias)
+        bias = self.bias * self.lr_multiplier if self.bias is not None and self.lr_multiplier != 1.0 else self.bias
+        return F.linear(x, self.weight * self.scale, bias)
 
 
 class EqualizedConv2d(nn.Module):

@@ -153,7 +153,8 @@ def ingest_images(params: dict[str, Any]) -> tuple[dict[str, Any], pd.DataFrame,
         "class_names": class_names,
         "value_range": list(data.value_range),
     }
-    storage = {"as_shards": settings.stores_shards(len(data.images)), "shard_size": settings.shard_size,
+    image_bytes = int(np.prod(data.images.shape[1:]))  # as uint8, whatever the source's dtype
+    storage = {"as_shards": settings.stores_shards(len(data.images), image_bytes), "shard_size": settings.shard_size,
                "staging_path": settings.staging_path}
     raw = {"images": data.images, "labels": data.labels, "storage": storage, **info}
     return raw, manifest, info

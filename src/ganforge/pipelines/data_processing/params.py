@@ -73,11 +73,12 @@ class DataParams(BaseModel):
     def root(self) -> str:
         return self.path if self.path is not None else DEFAULT_RAW_PATH
 
-    def stores_shards(self, image_count: int) -> bool:
-        """Whether ``image_count`` decoded images are kept as shards rather than in memory."""
+    def stores_shards(self, image_count: int, image_bytes: int | None = None) -> bool:
+        """Whether ``image_count`` decoded uint8 images (of ``image_bytes`` each; by default
+        channels × image_size²) are kept as shards rather than in memory."""
         if self.storage != "auto":
             return self.storage == "shards"
-        decoded_bytes = image_count * self.channels * self.image_size**2
+        decoded_bytes = image_count * (image_bytes or self.channels * self.image_size**2)
         return decoded_bytes > self.memory_budget_gb * 1024**3
 
 
