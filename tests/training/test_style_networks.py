@@ -10,10 +10,12 @@ import pytest
 import torch
 
 from ganforge.errors import ConfigError
+from ganforge.gan.data import Batch
 from ganforge.gan.networks import ARCHITECTURES, model_spec
 from ganforge.gan.networks.equalized import EqualizedLinear
 from ganforge.gan.networks.style import ModulatedConv2d, StyleDiscriminator, StyleGenerator
 from ganforge.gan.objectives import r1_penalty
+from ganforge.gan.recipes import StepContext
 
 
 def spec(image_size: int = 28, channels: int = 1, **model: object) -> dict:
@@ -123,3 +125,49 @@ def test_r1_equals_the_hand_computed_value_and_trains_the_critic():
     assert penalty.item() == pytest.approx(expected.item())
     penalty.backward()  # d/da of mean Σ 4a²x² = mean 8a·x²
     assert torch.allclose(critic.a.grad, (8 * a * real.pow(2)).mean(dim=0))
+
+
+def style_recipe(**options: object):
+    """The style recipe on the tiny 28×28 networks, with its networks, optimizers and a step context."""
+    import ganforge.gan.recipes.style as style_recipes
+
+    config = {"optimizer": {"name": "adam", "lr_generator": 2e-3, "lr_discriminator": 2e-3, "betas": [0.0, 0.99]},
+              "recipe": style_recipes.StyleRecipeOptions.model_validate(options).model_dump()}
+    recipe = style_recipes.StyleRecipe(config, spec())
+    networks = recipe.build_networks()
+    recipe.bind(networks)
+    optimizers = recipe.build_optimizers(networks)
+    context = StepContext(optimizers=optimizers, networks=networks, ema={}, counters={},
+                          noise_rng=torch.Generator().manual_seed(0), device=torch.device("cpu"))
+    return recipe, context
+
+
+def test_r1_is_lazy_and_the_optimizer_is_adjusted_for_it(monkeypatch):
+    import ganforge.gan.recipes.style as style_recipes
+
+    torch.manual_seed(0)
+    recipe, context = style_recipe(r1_interval=4, r1_gamma=1.0, path_length_weight=2.0, path_length_interval=3)
+    taken = []
+    monkeypatch.setattr(style_recipes, "r1_penalty", lambda *args: (taken.append(recipe.steps), r1_penalty(*args))[1])
+    real = torch.rand(8, 1, 28, 28) * 2 - 1
+    for _ in range(8):
+        recipe.train_step(Batch(real, None), context)
+    assert taken == [4, 8]
+    assert context.counters == {"discriminator": 8 + 2, "generator": 8 + 2}  # R1 at 4, 8; path length at 3, 6
+    assert all(torch.isfinite(value) for value in context.logs.values())
+    adam = context.optimizers["discriminator"].param_groups[0]
+    assert adam["lr"] == pytest.approx(2e-3 * 4 / 5) and adam["betas"][1] == pytest.approx(0.99 ** (4 / 5))
+    assert context.optimizers["generator"].param_groups[0]["lr"] == pytest.approx(2e-3 * 3 / 4)
+    assert recipe.networks["generator"].w_avg.abs().sum() > 0  # tracked by every generator step
+    assert recipe.state_dict()["steps"] == 8 and recipe.state_dict()["path_length_mean"] > 0
+
+
+def test_style_mixing_switches_latents_at_one_layer_per_image():
+    recipe, context = style_recipe(style_mixing=1.0)
+    ws, first = recipe.styles(16, context)
+    same_as_first = (ws == first[:, None]).all(dim=2)  # count × layers
+    for row in same_as_first:
+        switch = int((~row).float().argmax())
+        assert row[:switch].all() and not row[switch:].any() and 1 <= switch < ws.shape[1]
+    ws, first = style_recipe(style_mixing=0.0)[0].styles(16, context)
+    assert (ws == first[:, None]).all()
