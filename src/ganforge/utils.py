@@ -60,8 +60,8 @@ def deep_merge(base: dict, override: dict | None) -> dict:
 def content_digest(value: object, length: int = 16) -> str:
     """The project's one hashing helper: a hash of nested plain data (dicts, lists, numbers,
     strings, tensors, also those stored in chunks) by content, stable across runs and machines.
-    Data fingerprints, checkpoint
-    and training digests, backbone fingerprints, cache and resume keys all use it.
+    Data fingerprints, checkpoint and training digests, backbone fingerprints, cache and resume
+    keys all use it.
 
     Unlike hashing ``torch.save`` bytes, it does not depend on storage sharing or dict insertion
     order, so a resumed run and an uninterrupted one with the same weights hash the same.

@@ -87,13 +87,7 @@ class TorchDataset(AbstractVersionedDataset[Any, Any]):
 
     def save(self, data: Any) -> None:
         save_path = get_filepath_str(self._get_save_path(), self._protocol)
-        if _sharded_parts(data):
-            if self._protocol != "file":
-                raise DatasetError(
-                    f"Cannot save '{save_path}': its images are shards, which need a local or mounted "
-                    "filesystem (a bucket cannot be memory-mapped). Mount the bucket (e.g. a Kubernetes "
-                    "volume or s3fs) and use its path, or set data.storage: memory.")
-            data = _store_shards(data, Path(save_path + SHARDS_SUFFIX))
+        data = _store_shards(data, save_path, self._protocol)
         buffer = io.BytesIO()
         torch.save(data, buffer)
         if self._protocol == "file":
@@ -146,16 +140,6 @@ SHARDS_SUFFIX = ".shards"
 SHARDS_REFERENCE = "ganforge_shards"
 
 
-def _sharded_parts(value: Any, key: str = "") -> list[tuple[str, ShardedImages]]:
-    """(key path, images) of every ShardedImages in the nested dicts of ``value``."""
-    if isinstance(value, ShardedImages):
-        return [(key or "data", value)]
-    if isinstance(value, Mapping):
-        return [part for name, item in value.items()
-                for part in _sharded_parts(item, f"{key}.{name}" if key else str(name))]
-    return []
-
-
 def _replaced(value: Any, replace: Callable[[str, Any], Any], key: str = "") -> Any:
     """``value`` with each ShardedImages or reference ``item`` at ``key`` given by ``replace``."""
     if isinstance(value, ShardedImages) or (isinstance(value, Mapping) and SHARDS_REFERENCE in value):
@@ -165,11 +149,16 @@ def _replaced(value: Any, replace: Callable[[str, Any], Any], key: str = "") -> 
     return value
 
 
-def _store_shards(data: Any, shards_root: Path) -> Any:
-    """Put every sharded part of ``data`` under ``shards_root/<key>`` and return ``data`` with
-    references in their place; the in-memory objects then point at the stored copies."""
+def _store_shards(data: Any, save_path: str, protocol: str) -> Any:
+    """Put every sharded part of ``data`` under ``<save_path>.shards/<key>`` and return ``data``
+    with references in their place; the in-memory objects then point at the stored copies."""
     def store(key: str, images: ShardedImages) -> dict[str, str]:
-        target = shards_root / key
+        if protocol != "file":
+            raise DatasetError(
+                f"Cannot save '{save_path}': its images are shards, which need a local or mounted "
+                "filesystem (a bucket cannot be memory-mapped). Mount the bucket (e.g. a Kubernetes "
+                "volume or s3fs) and use its path, or set data.storage: memory.")
+        target = Path(save_path + SHARDS_SUFFIX) / key
         if images.folder.resolve() != target.resolve():
             _link_or_copy(images, target)
             if (images.folder / STAGING_MARKER).exists():

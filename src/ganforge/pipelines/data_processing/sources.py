@@ -459,8 +459,8 @@ def load_image_folder(params: DataParams, plan: FolderPlan | None = None) -> Sou
     """PNG/JPEG/WebP files under ``data.path`` (or those of ``plan``), decoded into memory;
     first-level sub-folders are classes. ``data.part`` is applied by the plan, before decoding."""
     plan = plan or plan_image_folder(params)
-    images = torch.cat([chunk.images for chunk in decode_chunks(plan, params, max(len(plan), 1))])
-    return SourceData(images, plan.labels, plan.class_names, plan.ids, [str(path) for path in plan.files])
+    (data,) = decode_chunks(plan, params, len(plan))  # one chunk: the whole folder
+    return data
 
 
 # --------------------------------------------------------------------------- tensor file
