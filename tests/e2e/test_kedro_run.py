@@ -14,6 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
+from ganforge.gan import VARIANTS as REGISTERED_VARIANTS
 from tests.kedro_project import (
     ONE_DOMAIN_VARIANTS,
     TWO_DOMAIN_VARIANTS,
@@ -66,6 +67,9 @@ def test_every_artifact_is_in_the_catalog(full_run, variant):
     Image.open(latest(data / f"07_model_output/{variant}/final_grid.png")).verify()
     sweep = Image.open(latest(data / f"07_model_output/{variant}/truncation_grid.png"))
     assert sweep.height >= 4 * 2 * 28  # three thresholds and the untruncated row, two rows of samples each
+    if "style_mixing" in REGISTERED_VARIANTS[variant].grids:
+        mixing = Image.open(latest(data / f"07_model_output/{variant}/style_mixing_grid.png"))
+        assert mixing.size == (52 + 9 * 30 + 2, 7 * 30 + 2)  # caption; a header row and column, 6 × 8 mixes
     Image.open(latest(data / f"08_reporting/{variant}/loss_curve.png")).verify()
 
     manifest = json.loads(latest(data / f"08_reporting/{variant}/run_manifest.json").read_text())

@@ -49,7 +49,7 @@ def test_every_variant_trains_and_checkpoint_is_weights_only(variant, model_inpu
         assert all(p.abs().max() <= 0.01 for p in critic.parameters())  # buffers are not clipped
 
 
-@pytest.mark.parametrize("variant", ["wgan_gp", "sngan", "sagan", "biggan", "progan"])
+@pytest.mark.parametrize("variant", ["wgan_gp", "sngan", "sagan", "biggan", "progan", "stylegan"])
 def test_same_seed_same_data_gives_bit_identical_checkpoints(variant, model_input, tiny_config):
     config = tiny_config(VARIANT_SNIPPETS[variant], resume=False)
     first = train_gan(model_input, config)

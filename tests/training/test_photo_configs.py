@@ -1,5 +1,5 @@
 """The `photos` environment (conf/photos): every variant's 64×64 and 96×96 RGB configuration
-builds and takes a training step on tiny random images (progan also at 128×128), on a CPU, as a GPU
+builds and takes a training step on tiny random images (progan and stylegan also at 128×128), on a CPU, as a GPU
 user would run it."""
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ def test_the_photos_environment_reads_rgb_folders_at_64(photo_parameters):
     assert photo_parameters["data"]["validation"]["on_failure"] == "fail"  # base keys kept under the override
 
 
-#: every variant at 64 and 96; the progressive family also at 128 (its documented photo sizes)
-PHOTO_CASES = [(name, size) for size in (64, 96) for name in VARIANTS.names()] + [("progan", 128)]
+#: every variant at 64 and 96; Karras et al.'s families also at 128 (their documented photo sizes)
+PHOTO_CASES = [(name, size) for size in (64, 96) for name in VARIANTS.names()] + [("progan", 128), ("stylegan", 128)]
 
 
 @pytest.mark.parametrize(("name", "size"), PHOTO_CASES)

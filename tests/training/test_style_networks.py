@@ -131,7 +131,8 @@ def style_recipe(**options: object):
     """The style recipe on the tiny 28×28 networks, with its networks, optimizers and a step context."""
     import ganforge.gan.recipes.style as style_recipes
 
-    config = {"optimizer": {"name": "adam", "lr_generator": 2e-3, "lr_discriminator": 2e-3, "betas": [0.0, 0.99]},
+    config = {"name": "stylegan", "objective": {"loss": "bce"},
+              "optimizer": {"name": "adam", "lr_generator": 2e-3, "lr_discriminator": 2e-3, "betas": [0.0, 0.99]},
               "recipe": style_recipes.StyleRecipeOptions.model_validate(options).model_dump()}
     recipe = style_recipes.StyleRecipe(config, spec())
     networks = recipe.build_networks()
@@ -171,3 +172,16 @@ def test_style_mixing_switches_latents_at_one_layer_per_image():
         assert row[:switch].all() and not row[switch:].any() and 1 <= switch < ws.shape[1]
     ws, first = style_recipe(style_mixing=0.0)[0].styles(16, context)
     assert (ws == first[:, None]).all()
+
+
+def test_the_modulated_convolution_equals_each_images_own_modulated_and_demodulated_weights():
+    torch.manual_seed(0)
+    layer = ModulatedConv2d(6, 5, 3, w_dim=4)
+    x, w = torch.randn(3, 6, 8, 8), torch.randn(3, 4)
+    with torch.no_grad():
+        styles = layer.affine(w)
+        for image in range(3):
+            weight = layer.weight * layer.scale * styles[image][None, :, None, None]  # scale input maps
+            weight = weight / weight.pow(2).sum(dim=(1, 2, 3), keepdim=True).add(1e-8).sqrt()  # demodulate
+            expected = torch.nn.functional.conv2d(x[image : image + 1], weight, padding=1)
+            assert torch.allclose(layer(x, w)[image : image + 1], expected, atol=1e-5)

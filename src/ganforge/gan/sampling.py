@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,7 +10,7 @@ import torch
 from torch import nn
 
 from ganforge.gan.data import DOMAINS
-from ganforge.gan.networks import build_generator
+from ganforge.gan.networks import ARCHITECTURES, build_generator
 from ganforge.gan.networks.translation import build_translator, domain_channels
 from ganforge.gan.state import upgrade_checkpoint
 from ganforge.images import to_training_range, to_uint8
@@ -26,7 +27,9 @@ def sampling_weights(checkpoint: dict[str, Any], use_ema: bool) -> tuple[dict[st
 
 
 def _generator(spec: dict[str, Any], weights: dict[str, torch.Tensor], device: torch.device) -> nn.Module:
-    generator = build_generator(spec)
+    # building draws initial weights (replaced next) from the global generator: leave it as it was
+    with torch.random.fork_rng(devices=[]):
+        generator = build_generator(spec)
     generator.load_state_dict(weights)
     return generator.to(device).eval()
 
@@ -55,6 +58,12 @@ def latent_noise(count: int, dim: int, rng: torch.Generator, truncation: float |
     return noise
 
 
+def truncates_in_w(spec: dict[str, Any]) -> bool:
+    """Whether this model's truncation is ψ in w space (a style generator) rather than a
+    threshold on z."""
+    return ARCHITECTURES[spec["architecture"]].truncation == "w"
+
+
 @torch.no_grad()
 def draw(
     checkpoint: dict[str, Any],
@@ -68,13 +77,16 @@ def draw(
     truncation: float | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``count`` uint8 images (and their labels) from ``weights``; the same seed gives the same
-    images. ``truncation``: redraw latent values beyond ±truncation (see :func:`latent_noise`)."""
+    images. ``truncation``: redraw latent values beyond ±truncation (see :func:`latent_noise`), or
+    for a style generator ψ in w space (the same z for every ψ)."""
     checkpoint = upgrade_checkpoint(checkpoint)
     rng = torch.Generator().manual_seed(seed)
     if labels is None:
         labels = _sample_labels(checkpoint, count, rng)
-    noise = _latents(count, batch_size, checkpoint["model_spec"]["latent_dim"], rng, truncation)
-    return render(checkpoint, weights, noise, labels, batch_size=batch_size, device=device), labels
+    in_w = truncates_in_w(checkpoint["model_spec"])
+    noise = _latents(count, batch_size, checkpoint["model_spec"]["latent_dim"], rng, None if in_w else truncation)
+    return render(checkpoint, weights, noise, labels, batch_size=batch_size, device=device,
+                  psi=truncation if in_w else None, seed=seed), labels
 
 
 def _latents(count: int, batch_size: int, dim: int, rng: torch.Generator,
@@ -85,14 +97,29 @@ def _latents(count: int, batch_size: int, dim: int, rng: torch.Generator,
                       for start in range(0, count, batch_size)])
 
 
+@contextlib.contextmanager
+def seeded_global_rng(seed: int, device: torch.device) -> Iterator[None]:
+    """torch's global generator seeded with ``seed`` inside, restored after: a style generator
+    draws its per-layer noise inputs from it, and the same sampling seed must give the same
+    images without disturbing anyone else's random stream."""
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        yield
+
+
 def _generated(checkpoint: dict[str, Any], weights: dict[str, torch.Tensor], noise: torch.Tensor,
-               labels: torch.Tensor | None, batch_size: int, device: str) -> Iterator[Any]:
-    """The generator's output (in the training range) for each batch of ``noise`` (and labels)."""
+               labels: torch.Tensor | None, batch_size: int, device: str, psi: float | None = None,
+               seed: int = 0) -> Iterator[Any]:
+    """The generator's output (in the training range) for each batch of ``noise`` (and labels);
+    ``psi``: a style generator's truncation; ``seed``: its noise inputs'."""
     target = resolve_device(device)
     generator = _generator(checkpoint["model_spec"], weights, target)
-    for start in range(0, noise.shape[0], batch_size):
-        batch_labels = labels[start : start + batch_size].to(target) if labels is not None else None
-        yield generator(noise[start : start + batch_size].to(target), batch_labels)
+    if psi is not None:
+        generator.truncation_psi = psi
+    with seeded_global_rng(seed, target):
+        for start in range(0, noise.shape[0], batch_size):
+            batch_labels = labels[start : start + batch_size].to(target) if labels is not None else None
+            yield generator(noise[start : start + batch_size].to(target), batch_labels)
 
 
 def translator_weights(checkpoint: dict[str, Any], use_ema: bool) -> tuple[dict[str, dict[str, torch.Tensor]], str]:
@@ -186,10 +213,44 @@ def render(
     *,
     batch_size: int,
     device: str = "auto",
+    psi: float | None = None,
+    seed: int = 0,
 ) -> torch.Tensor:
     """uint8 images of the given latent vectors (and labels), in order; a coupled generator's
-    pair side by side in one image (domain A left, B right)."""
+    pair side by side in one image (domain A left, B right). ``psi``: a style generator's
+    truncation in w space; ``seed``: its noise inputs'."""
     checkpoint = upgrade_checkpoint(checkpoint)
     return torch.cat([to_uint8(torch.cat(made, dim=-1) if isinstance(made, tuple) else made,
                                checkpoint["normalization"]).cpu()
-                      for made in _generated(checkpoint, weights, noise, labels, batch_size, device)])
+                      for made in _generated(checkpoint, weights, noise, labels, batch_size, device, psi, seed)])
+
+
+@torch.no_grad()
+def mix_styles(
+    checkpoint: dict[str, Any],
+    weights: dict[str, torch.Tensor],
+    rows: int,
+    columns: int,
+    *,
+    coarse_layers: int | None = None,
+    device: str = "auto",
+    seed: int = 0,
+    psi: float | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Style mixing (StyleGAN, §3.1) of a style generator: ``rows`` + ``columns`` seeded samples,
+    and for every (row, column) the image whose first ``coarse_layers`` layers (default: those
+    of the lower half of the resolutions) take the row sample's w and the rest the column's.
+    uint8 (row images, column images, mixed images row by row)."""
+    checkpoint = upgrade_checkpoint(checkpoint)
+    spec, target = checkpoint["model_spec"], resolve_device(device)
+    generator = _generator(spec, weights, target)
+    coarse = generator.coarse_layers() if coarse_layers is None else min(coarse_layers, generator.num_ws)
+    z = torch.randn(rows + columns, spec["latent_dim"], generator=torch.Generator().manual_seed(seed))
+    ws = generator.broadcast(generator.map(z.to(target), psi))
+    row_ws, column_ws = ws[:rows], ws[rows:]
+    mixed = torch.cat([row_ws[:, None, :coarse].expand(-1, columns, -1, -1),
+                       column_ws[None, :, coarse:].expand(rows, -1, -1, -1)], dim=2)
+    with seeded_global_rng(seed, target):
+        images = generator.synthesize(torch.cat([ws, mixed.reshape(rows * columns, *ws.shape[1:])]))
+    images = to_uint8(images, checkpoint["normalization"]).cpu()
+    return images[:rows], images[rows : rows + columns], images[rows + columns :]

@@ -20,6 +20,9 @@ class Variant:
     #: what the scoring pipeline evaluates: "samples" of one generator, or over two domains
     #: "translations" between them (CycleGAN) or "pairs" drawn from one z (CoGAN)
     scoring: str = "samples"
+    #: pictures the scoring pipeline draws beyond the sample and truncation grids, each saved as
+    #: ``<variant>.<name>_grid`` ("style_mixing": coarse styles of one sample, fine of another)
+    grids: tuple[str, ...] = ()
 
     @property
     def domains(self) -> int:

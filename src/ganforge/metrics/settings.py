@@ -38,10 +38,14 @@ class EvaluationConfig(_Strict):
     n_real: int | None = Field(None, ge=2)
     batch_size: int = Field(100, ge=1)
     use_ema: bool = True
-    #: truncation trick for every sample: redraw latent values beyond ±truncation (null = off)
+    #: truncation trick for every sample: redraw latent values beyond ±truncation, or for a style
+    #: generator move w towards the average w by ψ = truncation (null = off)
     truncation: float | None = Field(None, gt=0)
     #: thresholds shown side by side in the truncation grid (plus one untruncated row)
     truncation_sweep: list[float] = Field(default_factory=lambda: [0.5, 0.75, 1.0])
+    #: the style-mixing grid: layers that take the row sample's (coarse) styles; null = those of
+    #: the lower half of the resolutions
+    style_mixing_layers: int | None = Field(None, ge=1)
     every_n_epochs: int = Field(0, ge=0)
     kid_subsets: int = Field(100, ge=1)
     kid_subset_size: int = Field(1000, ge=2)

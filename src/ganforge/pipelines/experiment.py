@@ -54,9 +54,14 @@ def create_experiment_pipeline(variant: str) -> Pipeline:
     """Train, sample and score one variant: parameters come from ``params:<variant>.variant``
     and artifacts are ``<variant>.*`` in the catalog."""
     return _namespaced(
-        create_feature_pipeline() + create_training_pipeline() + create_scoring_pipeline() + create_curve_pipeline(),
+        create_feature_pipeline() + create_training_pipeline() + _sample_scoring(variant) + create_curve_pipeline(),
         variant,
     )
+
+
+def _sample_scoring(variant: str) -> Pipeline:
+    """The scoring of a one-domain variant, with the extra grids it draws."""
+    return create_scoring_pipeline(extra_grids=VARIANTS[variant].grids)
 
 
 def sweep_member(seed: int) -> str:
@@ -72,7 +77,7 @@ def create_sweep_pipeline(variant: str, seeds: list[int]) -> Pipeline:
     members = Pipeline([])
     for seed in seeds:
         member = (create_member_settings(seed) + create_training_pipeline(variant_settings="variant_settings")
-                  + create_scoring_pipeline() + create_curve_pipeline())
+                  + _sample_scoring(variant) + create_curve_pipeline())
         member += create_tracking_pipeline(member.all_outputs())
         members += Pipeline(member, namespace=sweep_member(seed), inputs=shared & member.inputs(),
                             parameters={"params:variant", *SHARED_PARAMETERS} & member.inputs())
@@ -85,7 +90,7 @@ def create_sweep_pipeline(variant: str, seeds: list[int]) -> Pipeline:
 def create_rescoring_pipeline(variant: str) -> Pipeline:
     """Sample and score a saved checkpoint without retraining; choose the version with
     ``--load-versions=<variant>.checkpoint:<version>``."""
-    return _namespaced(create_feature_pipeline() + create_scoring_pipeline(), variant)
+    return _namespaced(create_feature_pipeline() + _sample_scoring(variant), variant)
 
 
 def create_generation_pipeline(variant: str) -> Pipeline:
@@ -101,7 +106,7 @@ def create_retraining_pipeline(variant: str) -> Pipeline:
                                 inputs=CHAMPION_INPUTS)
     return _namespaced(
         create_champion_pipeline() + create_feature_pipeline() + create_training_pipeline(warm_start=True)
-        + create_scoring_pipeline() + create_curve_pipeline() + champion_scoring + create_promotion_pipeline(),
+        + _sample_scoring(variant) + create_curve_pipeline() + champion_scoring + create_promotion_pipeline(),
         variant,
     )
 

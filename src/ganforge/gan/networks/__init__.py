@@ -43,6 +43,9 @@ class Architecture:
     build_discriminator: Callable[[dict[str, Any]], nn.Module]
     #: raises ConfigError when these ``model:`` options cannot build images of this size
     check_fit: Callable[[dict[str, Any], int], None] = lambda model, size: None
+    #: where the truncation trick acts: "z" redraws latent values beyond ±t (BigGAN); "w" moves
+    #: each intermediate latent towards the tracked average by ψ = t (StyleGAN)
+    truncation: Literal["z", "w"] = "z"
 
 
 ARCHITECTURES: Registry[Architecture] = Registry("architecture", "model.architecture")

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
+from ganforge.errors import ConfigError
 from ganforge.gan.data import Batch
 from ganforge.gan.networks import build_discriminator, build_generator
 from ganforge.gan.objectives import r1_penalty
@@ -52,9 +53,15 @@ def lazy_adam(parameters: Any, lr: float, betas: tuple[float, float], interval: 
 class StyleRecipe(Recipe):
     options = StyleRecipeOptions
     history_columns = ("discriminator_loss", "generator_loss", "r1_penalty", "path_length_penalty")
+    # the generator is used through map() and synthesize() (mixing, path length), which
+    # DistributedDataParallel does not see
+    data_parallel = False
 
     def __init__(self, config: dict[str, Any], spec: dict[str, Any]) -> None:
         super().__init__(config, spec)
+        if config["objective"]["loss"] != "bce":
+            raise ConfigError(f"Variant '{config['name']}' trains with the non-saturating logistic loss and R1 "
+                              "(recipe.r1_gamma): set objective.loss: bce.")
         self.settings = config["recipe"]
         self.steps = 0  # training steps taken: the lazy regularizers' clock
         self.path_length_mean = 0.0
@@ -87,10 +94,10 @@ class StyleRecipe(Recipe):
     def train_step(self, batch: Batch, step: StepContext) -> None:
         generator, critic, settings = self.networks["generator"], self.networks["discriminator"], self.settings
         with step.autocast():
-            ws, _ = self.styles(batch.size, step)
-            fake = generator.synthesize(ws)
+            with torch.no_grad():  # the discriminator's step needs no graph through the generator
+                fake = generator.synthesize(self.styles(batch.size, step)[0])
             real_scores = critic(step.augment(batch.real))
-            fake_scores = critic(step.augment(fake.detach()))
+            fake_scores = critic(step.augment(fake))
             critic_loss = F.softplus(fake_scores.float()).mean() + F.softplus(-real_scores.float()).mean()
         step.optimize("discriminator", critic_loss)
         step.log(discriminator_loss=critic_loss)

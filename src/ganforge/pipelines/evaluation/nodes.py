@@ -19,7 +19,8 @@ import torch
 from PIL import Image
 
 from ganforge.errors import BackboneUnavailableError
-from ganforge.gan import draw, sampling_weights, upgrade_checkpoint
+from ganforge.gan import draw, mix_styles, sampling_weights, upgrade_checkpoint
+from ganforge.gan.sampling import truncates_in_w
 from ganforge.images import caption_left, grid_image, stack_vertically
 from ganforge.metrics import (
     PRIMARY,
@@ -174,11 +175,30 @@ def render_truncation_sweep(checkpoint: dict[str, Any], evaluation_config: dict[
     classes = checkpoint["model_spec"]["num_classes"]
     labels = torch.arange(20) % classes if classes else None
     rows = []
+    name = "psi" if truncates_in_w(checkpoint["model_spec"]) else "trunc"
     for threshold in [*sorted(settings["truncation_sweep"]), None]:
         images, _ = draw(checkpoint, weights, 20, batch_size=settings["batch_size"], device=settings["device"],
                          seed=settings["seed"], labels=labels, truncation=threshold)
-        rows.append(caption_left(grid_image(images, nrow=10), f"trunc {threshold:g}" if threshold else "none"))
+        rows.append(caption_left(grid_image(images, nrow=10), f"{name} {threshold:g}" if threshold else "none"))
     return stack_vertically(rows)
+
+
+def render_style_mixing_grid(checkpoint: dict[str, Any], evaluation_config: dict[str, Any]) -> Image.Image:
+    """A style generator's mixing grid: the left column's samples give each row its coarse
+    styles (``style_mixing_layers``), the top row's give each column its fine styles; every
+    other cell is that mix. Sampled as the scores are (EMA weights, ``truncation``)."""
+    settings = evaluation_config
+    checkpoint = upgrade_checkpoint(checkpoint)
+    weights, _ = sampling_weights(checkpoint, settings["use_ema"])
+    count_rows, count_columns = 6, 8
+    rows, columns, mixed = mix_styles(checkpoint, weights, count_rows, count_columns,
+                                      coarse_layers=settings["style_mixing_layers"], device=settings["device"],
+                                      seed=settings["seed"], psi=settings["truncation"])
+    corner = torch.full_like(rows[:1], 255)  # white: the grid's legend corner, no image
+    tiles = [corner, columns]
+    for row in range(count_rows):
+        tiles += [rows[row : row + 1], mixed[row * count_columns : (row + 1) * count_columns]]
+    return caption_left(grid_image(torch.cat(tiles), nrow=count_columns + 1), "rows:\ncoarse\n\ncolumns:\nfine")
 
 
 def _scores(images: torch.Tensor, backbone: FeatureBackbone, real: dict[str, Any],

@@ -10,6 +10,7 @@ from .nodes import (
     evaluate_samples,
     prepare_real_features,
     render_sample_grid,
+    render_style_mixing_grid,
     render_truncation_sweep,
     sample_images,
     score_training_curve,
@@ -33,8 +34,14 @@ def create_feature_pipeline(domains: tuple[str, ...] = ()) -> Pipeline:
     return Pipeline([configure, prepare], tags={"evaluation"})
 
 
-def create_scoring_pipeline(grid: bool = True) -> Pipeline:
-    """Sample from ``checkpoint`` and score the samples (and draw their grid)."""
+#: the pictures a variant may ask for beyond the sample and truncation grids (``Variant.grids``),
+#: each saved as ``<name>_grid``
+EXTRA_GRIDS = {"style_mixing": render_style_mixing_grid}
+
+
+def create_scoring_pipeline(grid: bool = True, extra_grids: tuple[str, ...] = ()) -> Pipeline:
+    """Sample from ``checkpoint`` and score the samples (and draw their grid, and ``extra_grids``
+    of :data:`EXTRA_GRIDS`)."""
     nodes = [
         Node(sample_images, ["checkpoint", "feature_backbone", "evaluation_config"], "samples", name="sample"),
         Node(evaluate_samples, ["samples", "feature_backbone", "real_statistics", "evaluation_config", "run_info"],
@@ -45,6 +52,8 @@ def create_scoring_pipeline(grid: bool = True) -> Pipeline:
                           name="render_sample_grid"))
         nodes.append(Node(render_truncation_sweep, ["checkpoint", "evaluation_config"], "truncation_grid",
                           name="render_truncation_sweep"))
+        nodes += [Node(EXTRA_GRIDS[name], ["checkpoint", "evaluation_config"], f"{name}_grid",
+                       name=f"render_{name}_grid") for name in extra_grids]
     return Pipeline(nodes, tags={"evaluation"})
 
 
