@@ -3,78 +3,63 @@ precision/recall).
 
 Pure PyTorch + numpy; nothing here knows about Kedro. Images are uint8 N×C×H×W CPU tensors
 (C = 1 or 3); features are float64 numpy arrays N×D.
+
+Names are imported on first use (PEP 562), so that :mod:`ganforge.metrics.frechet` (numpy only)
+can be imported, and tested, where torch is not installed.
 """
 
-from ganforge.metrics.backbones import (
-    backbone_from_record,
-    backbone_record,
-    build_inception,
-    choose_backbone,
-    describe_none,
-    train_backbone,
-)
-from ganforge.metrics.classifier import (
-    CLASSIFIER_STATE_FORMAT,
-    ClassifierBackbone,
-    FeatureClassifier,
-    classifier_from_state,
-    classifier_state,
-    train_feature_classifier,
-)
-from ganforge.metrics.feature_backbone import FeatureBackbone
-from ganforge.metrics.inception import (
-    FID_WEIGHTS_FILENAME,
-    InceptionBackbone,
-    build_inception_backbone,
-    inception_hub_cache_path,
-    inception_weights_available,
-    prepare_inception_input,
-    random_inception_state_dict,
-)
-from ganforge.metrics.registry import METRICS, PRIMARY, compute_all, metric_columns
-from ganforge.metrics.rotation import RotationBackbone, train_rotation_backbone
-from ganforge.metrics.scores import (
-    feature_statistics,
-    frechet_distance,
-    frechet_distance_to_features,
-    kernel_inception_distance,
-    precision_recall,
-)
-from ganforge.metrics.settings import BACKBONE_KINDS, EvaluationConfig, resolve_evaluation_config
+from __future__ import annotations
 
-__all__ = [
-    "BACKBONE_KINDS",
-    "CLASSIFIER_STATE_FORMAT",
-    "FID_WEIGHTS_FILENAME",
-    "METRICS",
-    "PRIMARY",
-    "ClassifierBackbone",
-    "EvaluationConfig",
-    "FeatureBackbone",
-    "FeatureClassifier",
-    "InceptionBackbone",
-    "RotationBackbone",
-    "backbone_from_record",
-    "backbone_record",
-    "build_inception",
-    "build_inception_backbone",
-    "choose_backbone",
-    "classifier_from_state",
-    "classifier_state",
-    "compute_all",
-    "describe_none",
-    "feature_statistics",
-    "frechet_distance",
-    "frechet_distance_to_features",
-    "inception_hub_cache_path",
-    "inception_weights_available",
-    "kernel_inception_distance",
-    "metric_columns",
-    "precision_recall",
-    "prepare_inception_input",
-    "random_inception_state_dict",
-    "resolve_evaluation_config",
-    "train_backbone",
-    "train_feature_classifier",
-    "train_rotation_backbone",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "backbone_from_record": "ganforge.metrics.backbones",
+    "backbone_record": "ganforge.metrics.backbones",
+    "build_inception": "ganforge.metrics.backbones",
+    "choose_backbone": "ganforge.metrics.backbones",
+    "describe_none": "ganforge.metrics.backbones",
+    "train_backbone": "ganforge.metrics.backbones",
+    "CLASSIFIER_STATE_FORMAT": "ganforge.metrics.classifier",
+    "ClassifierBackbone": "ganforge.metrics.classifier",
+    "FeatureClassifier": "ganforge.metrics.classifier",
+    "classifier_from_state": "ganforge.metrics.classifier",
+    "classifier_state": "ganforge.metrics.classifier",
+    "train_feature_classifier": "ganforge.metrics.classifier",
+    "FeatureBackbone": "ganforge.metrics.feature_backbone",
+    "FID_WEIGHTS_FILENAME": "ganforge.metrics.inception",
+    "InceptionBackbone": "ganforge.metrics.inception",
+    "build_inception_backbone": "ganforge.metrics.inception",
+    "inception_hub_cache_path": "ganforge.metrics.inception",
+    "inception_weights_available": "ganforge.metrics.inception",
+    "prepare_inception_input": "ganforge.metrics.inception",
+    "random_inception_state_dict": "ganforge.metrics.inception",
+    "METRICS": "ganforge.metrics.registry",
+    "PRIMARY": "ganforge.metrics.registry",
+    "compute_all": "ganforge.metrics.registry",
+    "metric_columns": "ganforge.metrics.registry",
+    "RotationBackbone": "ganforge.metrics.rotation",
+    "train_rotation_backbone": "ganforge.metrics.rotation",
+    "feature_statistics": "ganforge.metrics.scores",
+    "frechet_distance": "ganforge.metrics.scores",
+    "frechet_distance_to_features": "ganforge.metrics.scores",
+    "kernel_inception_distance": "ganforge.metrics.scores",
+    "precision_recall": "ganforge.metrics.scores",
+    "BACKBONE_KINDS": "ganforge.metrics.settings",
+    "EvaluationConfig": "ganforge.metrics.settings",
+    "resolve_evaluation_config": "ganforge.metrics.settings",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'ganforge.metrics' has no attribute '{name}'")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import logging
-import warnings
 
 import numpy as np
 import torch
 
 from ganforge.errors import ConfigError
+from ganforge.metrics.frechet import frechet_distance as gaussian_frechet_distance
 
 logger = logging.getLogger(__name__)
 
@@ -45,23 +43,9 @@ def feature_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.mean(array, axis=0), np.cov(array, rowvar=False)
 
 
-def frechet_distance(
-    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray, eps: float = 1e-6
-) -> float:
-    """Fréchet distance between two Gaussians via pytorch-fid's ``calculate_frechet_distance``."""
-    from pytorch_fid.fid_score import calculate_frechet_distance  # imported on first score, not at start-up
-
-    captured = io.StringIO()
-    # A singular covariance product is routine (fewer samples than dimensions, dead features):
-    # pytorch-fid prints a notice and retries with eps on the diagonal, and SciPy warns on every
-    # call. Both are kept out of the console; the debug log keeps them.
-    with contextlib.redirect_stdout(captured), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        value = calculate_frechet_distance(mu1, sigma1, mu2, sigma2, eps=eps)
-    notices = [captured.getvalue().strip(), *(str(warning.message) for warning in caught)]
-    for notice in filter(None, notices):
-        logger.debug("Fréchet distance: %s", notice)
-    return float(value)
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
+    """Fréchet distance between two Gaussians (:mod:`.frechet`: numpy only, any SciPy)."""
+    return gaussian_frechet_distance(mu1, sigma1, mu2, sigma2)
 
 
 def frechet_distance_to_features(mu1: np.ndarray, sigma1: np.ndarray, fake_features: np.ndarray) -> float:
@@ -71,7 +55,7 @@ def frechet_distance_to_features(mu1: np.ndarray, sigma1: np.ndarray, fake_featu
     covariance Σ₂ = BᵀB of the centred, 1/√(m−1)-scaled features B has rank < d, and the
     nonzero eigenvalues of Σ₁Σ₂ equal those of the small symmetric m×m matrix BΣ₁Bᵀ. So
     tr √(Σ₁Σ₂) = Σ √λᵢ(BΣ₁Bᵀ) exactly, without the d×d matrix square root that dominates
-    pytorch-fid's cost. With as many samples as dimensions it simply calls pytorch-fid.
+    the general route's cost. With as many samples as dimensions it takes the general route.
     """
     fake = _check_features(fake_features, "Fake features")
     count, dims = fake.shape
