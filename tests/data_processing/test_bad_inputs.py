@@ -26,7 +26,7 @@ def _validate_and_gate(params):
 
 
 def test_unknown_source_lists_valid_sources(make_params):
-    with pytest.raises(ConfigError, match="'mnist_bultin'.*Valid sources: mnist_builtin, sklearn_digits, mnist"):
+    with pytest.raises(ConfigError, match=r"'mnist_bultin' \(data.source\). Registered: mnist_builtin, sklearn"):
         _ingest(make_params(source="mnist_bultin"))
 
 

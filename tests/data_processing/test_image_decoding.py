@@ -1,4 +1,5 @@
-"""Image files: size cap before decoding, CMYK and 16-bit conversion, EXIF orientation."""
+"""Image files: size cap before decoding, CMYK and 16-bit conversion, EXIF orientation,
+transparency composited onto data.background."""
 
 from __future__ import annotations
 
@@ -129,3 +130,67 @@ def test_exif_orientation_is_applied_before_resizing(tmp_path, make_params):
     upright = data.images[0, 0].numpy().astype(int)
     # Rotated clockwise, the white top becomes the right half of a 20-wide, 40-high picture.
     assert upright[:, :8].mean() < 30 and upright[:, 12:].mean() > 225
+
+
+# --------------------------------------------------------------------------- transparency
+
+
+def _rgba_file(path, pixels) -> None:
+    Image.fromarray(np.asarray(pixels, dtype=np.uint8).reshape(1, -1, 4), mode="RGBA").save(path)
+
+
+def _composite(colour, alpha, background):
+    """Over-compositing by hand: out = colour·α + background·(1 − α), α = alpha/255, rounded."""
+    return [round(c * alpha / 255 + b * (1 - alpha / 255)) for c, b in zip(colour, background, strict=True)]
+
+
+@pytest.mark.parametrize("background", [(255, 255, 255), (0, 0, 0), (30, 144, 255)])
+def test_alpha_is_composited_onto_the_background_by_hand(tmp_path, background) -> None:
+    pixels = [(200, 100, 0, 0), (200, 100, 0, 255), (200, 100, 0, 128), (10, 240, 90, 64)]
+    path = tmp_path / "four.png"
+    _rgba_file(path, pixels)
+    array = decode_image_row(path, background)
+    expected = [_composite(pixel[:3], pixel[3], background) for pixel in pixels]
+    assert np.abs(array.astype(int) - np.array(expected)).max() <= 1  # PIL rounds in 8-bit steps
+    assert array[0].tolist() == list(background) and array[1].tolist() == [200, 100, 0]
+
+
+def decode_image_row(path, background):
+    """decode_image needs a square; pad the one-row file into a 4×4 canvas of opaque pixels."""
+    row = np.asarray(Image.open(path))
+    square = np.zeros((4, 4, 4), dtype=np.uint8)
+    square[..., 3] = 255
+    square[0] = row[0]
+    padded = path.with_name("square.png")
+    Image.fromarray(square, mode="RGBA").save(padded)
+    return decode_image(padded, 4, 3, resize=False, background=background)[0]
+
+
+def test_a_folder_mixing_alpha_and_no_alpha_comes_out_alike(tmp_path) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    red = np.zeros((8, 8, 4), dtype=np.uint8)
+    red[..., 0], red[2:6, 2:6, 3] = 255, 255  # an opaque red square on a transparent surround
+    Image.fromarray(red, mode="RGBA").save(folder / "a_alpha.png")
+    flat = np.full((8, 8, 3), 255, dtype=np.uint8)
+    flat[2:6, 2:6] = (255, 0, 0)  # the same picture drawn on white, without alpha
+    Image.fromarray(flat, mode="RGB").save(folder / "b_plain.png")
+    palette = Image.fromarray(red, mode="RGBA").convert("P")  # palette with a transparent index
+    palette.info["transparency"] = palette.getpixel((0, 0))
+    palette.save(folder / "c_palette.png", transparency=palette.getpixel((0, 0)))
+    data = _load({"source": "image_folder", "path": str(folder), "image_size": 8, "channels": 3,
+                  "background": "white"})
+    by_id = dict(zip(data.ids, data.images, strict=True))
+    assert (by_id["a_alpha.png"] == by_id["b_plain.png"]).all()
+    assert (by_id["c_palette.png"] == by_id["b_plain.png"]).all()
+    gray = _load({"source": "image_folder", "path": str(folder), "image_size": 8, "channels": 1,
+                  "background": [255, 255, 255]})
+    assert int(gray.images[0, 0, 0, 0]) == 255  # the surround is white in gray too
+
+
+def test_image_folders_keep_black_behind_transparency_by_default(tmp_path) -> None:
+    folder = tmp_path / "one"
+    folder.mkdir()
+    Image.fromarray(np.zeros((4, 4, 4), dtype=np.uint8), mode="RGBA").save(folder / "clear.png")
+    data = _load({"source": "image_folder", "path": str(folder), "image_size": 4, "channels": 3})
+    assert int(data.images.max()) == 0

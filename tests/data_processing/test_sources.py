@@ -7,9 +7,9 @@ import pytest
 import torch
 from dp_helpers import digits, write_cifar, write_idx, write_png_folder
 
+from ganforge.errors import ConfigError, DataSourceError
 from ganforge.pipelines.data_processing import nodes
 from ganforge.pipelines.data_processing.params import parse_data_params
-from ganforge.errors import ConfigError, DataSourceError
 from ganforge.pipelines.data_processing.sources import SourceData, load_source, seeded_order, transform_images
 
 

@@ -19,7 +19,7 @@ from kedro.runner import SequentialRunner
 from ganforge.datasets import TorchDataset
 from ganforge.gan.shards import STAGING_MARKER, ShardedImages, ShardWriter, staging_folder, write_shards
 from ganforge.pipelines.data_processing import create_pipeline
-from ganforge.pipelines.data_processing import sources as data_sources
+from ganforge.pipelines.data_processing.sources import image_folder as data_sources
 from ganforge.utils import content_digest
 
 SHARD_SIZE = 5

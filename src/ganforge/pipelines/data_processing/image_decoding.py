@@ -6,8 +6,10 @@ upright, as viewers show them); the pixels are converted to 8-bit grayscale or R
 image is resized and centre-cropped to ``data.image_size`` (or refused when its size differs and
 ``data.resize`` is false).
 
-Conversions: palette and 1-bit images become L/RGB; transparent pixels are composited onto
-black; CMYK (print JPEGs) becomes RGB with PIL's plain formula, no colour profile applied;
+Conversions: palette and 1-bit images become L/RGB; transparent and partly transparent pixels
+are composited onto ``data.background`` (an RGB colour; converted to gray for one channel), so
+a set that mixes images with and without alpha comes out alike; CMYK (print JPEGs) becomes RGB
+with PIL's plain formula, no colour profile applied;
 16-bit grayscale (PNG) is scaled linearly from 0..65535 to 0..255 (value / 257, rounded), so
 the full tonal range survives instead of everything above 255 saturating. 32-bit float and
 other exotic modes are refused: their range is unknown.
@@ -89,7 +91,7 @@ def _sixteen_to_eight_bit(path: Path, picture: Image.Image) -> Image.Image:
     return Image.fromarray(eight_bit.astype(np.uint8))  # 2-D uint8 → mode "L"
 
 
-def _to_mode(path: Path, picture: Image.Image, channels: int) -> Image.Image:
+def _to_mode(path: Path, picture: Image.Image, channels: int, background: tuple[int, int, int]) -> Image.Image:
     if picture.mode in SIXTEEN_BIT_MODES:
         picture = _sixteen_to_eight_bit(path, picture)
     elif picture.mode == "CMYK":
@@ -97,10 +99,10 @@ def _to_mode(path: Path, picture: Image.Image, channels: int) -> Image.Image:
     if picture.mode == "P" and "transparency" in picture.info:
         picture = picture.convert("RGBA")
     if picture.mode in ("LA", "RGBA"):
-        # Composite transparent pixels onto black (the background of MNIST-like data) instead
-        # of exposing whatever colour the transparent pixels happen to hold.
-        background = Image.new("RGBA", picture.size, (0, 0, 0, 255))
-        picture = Image.alpha_composite(background, picture.convert("RGBA"))
+        # Composite onto the background instead of exposing whatever colour the transparent
+        # pixels happen to hold (emoji keep black there: dropping alpha gives black surrounds).
+        backdrop = Image.new("RGBA", picture.size, (*background, 255))
+        picture = Image.alpha_composite(backdrop, picture.convert("RGBA"))
     return picture.convert("L" if channels == 1 else "RGB")
 
 
@@ -116,8 +118,11 @@ def _fit(picture: Image.Image, size: int) -> Image.Image:
     return picture.crop((left, top, left + size, top + size))
 
 
-def decode_image(path: Path, size: int, channels: int, resize: bool) -> np.ndarray:
-    """One image file → H×W×C uint8, or a DataSourceError naming the file and the problem."""
+def decode_image(
+    path: Path, size: int, channels: int, resize: bool, background: tuple[int, int, int] = (0, 0, 0)
+) -> np.ndarray:
+    """One image file → H×W×C uint8, or a DataSourceError naming the file and the problem;
+    transparency is composited onto ``background`` (RGB)."""
     if path.stat().st_size == 0:
         raise DataSourceError(f"Image file '{path}' is empty (0 bytes). Remove or replace it.")
     try:
@@ -125,7 +130,7 @@ def decode_image(path: Path, size: int, channels: int, resize: bool) -> np.ndarr
             _check_header(path, picture)
             picture.load()  # decode fully now so truncation is detected here, not later
             ImageOps.exif_transpose(picture, in_place=True)  # camera orientation → upright
-            picture = _to_mode(path, picture, channels)
+            picture = _to_mode(path, picture, channels, background)
     except DataSourceError:
         raise
     except Image.DecompressionBombError:  # a later frame of an animated file, say

@@ -31,6 +31,7 @@ from .sources import (
     load_image_folder,
     load_source,
     plan_image_folder,
+    settle_source_defaults,
 )
 
 logger = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def ingest_images(params: dict[str, Any]) -> tuple[dict[str, Any], pd.DataFrame,
     The raw images are a tensor in memory or, for an image folder stored as shards
     (``data.storage``), shards in a staging folder written a chunk at a time."""
     check_source((params or {}).get("source", "mnist_builtin"))
-    settings = parse_data_params(params)
+    settings = settle_source_defaults(parse_data_params(params))
     plan = plan_image_folder(settings) if settings.source == "image_folder" else None
     if plan is not None and settings.stores_shards(len(plan)):
         data, manifest = _ingest_folder_as_shards(plan, settings)

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ganforge.errors import ConfigError, validation_problems
 
 DEFAULT_RAW_PATH = "data/01_raw"
+#: ``data.*`` keys that only some sources read; each source lists the ones it reads (sources/)
+SOURCE_OPTIONS = ("background", "style", "label_field", "skin_tones")
 
 
 class ValidationParams(BaseModel):
@@ -28,7 +30,8 @@ class DataParams(BaseModel):
 
     source: str = "mnist_builtin"
     path: str | None = None
-    download: bool = False
+    #: fetch missing files (torchvision sets, the emoji packages); null = the source's default
+    download: bool | None = None
     split: Literal["train", "test"] = "train"
     image_size: int = Field(28, gt=0)
     channels: Literal[1, 3] = 1
@@ -53,7 +56,23 @@ class DataParams(BaseModel):
     shard_size: int = Field(4096, gt=0)
     #: where shards wait between ingest and the save of model_input (moved on, then removed)
     staging_path: str = "data/02_intermediate/staging"
+    #: what transparent pixels are composited onto: a colour name ("white"), "#rrggbb" or
+    #: [r, g, b]; null = the source's default (black for image folders, white for emoji)
+    background: str | tuple[int, int, int] | None = None
+    #: emoji: which drawing of the emoji (google | twitter)
+    style: str | None = None
+    #: emoji: the labels (category | subcategory | none)
+    label_field: str | None = None
+    #: emoji: keep the skin-tone variants (five more images of most people emoji)
+    skin_tones: bool | None = None
     validation: ValidationParams = Field(default_factory=ValidationParams)
+
+    @field_validator("background")
+    @classmethod
+    def _colour(cls, value: str | tuple[int, int, int] | None) -> str | tuple[int, int, int] | None:
+        if value is not None:
+            parse_colour(value)
+        return value
 
     @field_validator("value_range")
     @classmethod
@@ -70,6 +89,11 @@ class DataParams(BaseModel):
         return value
 
     @property
+    def background_rgb(self) -> tuple[int, int, int]:
+        """``background`` as an RGB triple (black while no source default has been applied)."""
+        return parse_colour(self.background if self.background is not None else "black")
+
+    @property
     def root(self) -> str:
         return self.path if self.path is not None else DEFAULT_RAW_PATH
 
@@ -80,6 +104,23 @@ class DataParams(BaseModel):
             return self.storage == "shards"
         decoded_bytes = image_count * (image_bytes or self.channels * self.image_size**2)
         return decoded_bytes > self.memory_budget_gb * 1024**3
+
+
+def parse_colour(value: str | tuple[int, int, int] | list[int]) -> tuple[int, int, int]:
+    """A colour name, ``#rrggbb`` or three 0..255 integers → (r, g, b); ValueError otherwise."""
+    if isinstance(value, str):
+        from PIL import ImageColor
+
+        try:
+            red, green, blue = ImageColor.getrgb(value)[:3]
+        except ValueError:
+            raise ValueError(f"'{value}' is not a colour; use a name (white, black, gray), #rrggbb or "
+                             "[r, g, b]") from None
+        return red, green, blue
+    channels = tuple(value)
+    if len(channels) != 3 or not all(isinstance(c, int) and 0 <= c <= 255 for c in channels):
+        raise ValueError(f"{list(channels)} is not a colour; give three integers 0..255, e.g. [255, 255, 255]")
+    return channels  # type: ignore[return-value]
 
 
 def parse_data_params(raw: dict[str, Any] | DataParams | None) -> DataParams:
