@@ -177,3 +177,20 @@ def test_pt_with_pickled_code_is_refused(tmp_path, make_params):
     )
     with pytest.raises(DataSourceError, match="Could not read tensor file"):
         _ingest(make_params(source="tensor_file", path=str(tmp_path / "x.pt"), value_range=[0, 1]))
+
+
+def test_a_64_pixel_color_configuration_pointed_at_28_pixel_digits(make_params):
+    """conf/emoji's sizes with the digits as data: the validation gate stops the run, in one line
+    naming the size and channel checks, before model_input (and so before any network) exists."""
+    params = make_params(source="mnist_builtin", image_size=64, channels=3, limit=200)
+    report, _, gate = _validate_and_gate(params)
+    assert not report["success"]
+    with pytest.raises(DataValidationError) as caught:
+        gate()
+    message = str(caught.value)
+    assert "\n" not in message and "height" in message and "channels" in message
+
+
+def test_emoji_options_on_a_source_that_does_not_read_them(make_params):
+    with pytest.raises(ConfigError, match="does not read data.style, data.label_field; emoji reads them"):
+        _ingest(make_params(source="mnist_builtin", style="google", label_field="category"))

@@ -10,11 +10,11 @@ import sys
 import numpy as np
 import pytest
 import torch
-from emoji_fixture import BASE_COUNT, FAKE_EMOJI, SKIN_COUNT, write_fake_package
 
 from ganforge.errors import ConfigError, DataSourceError
 from ganforge.pipelines.data_processing.params import parse_data_params
 from ganforge.pipelines.data_processing.sources import emoji, load_source
+from tests.emoji_fixture import BASE_COUNT, FAKE_EMOJI, SKIN_COUNT, write_fake_package
 
 VERSION = emoji.EMOJI_VERSION
 
@@ -180,7 +180,7 @@ def test_bad_emoji_settings_are_one_line(tmp_path, fake_npm, overrides, error, w
 
 
 def test_an_emoji_option_on_another_source_is_refused():
-    with pytest.raises(ConfigError, match="does not read data.style"):
+    with pytest.raises(ConfigError, match="does not read data.style; emoji reads them"):
         load_source(parse_data_params({"source": "mnist_builtin", "style": "google"}))
 
 

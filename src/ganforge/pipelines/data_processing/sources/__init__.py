@@ -55,10 +55,9 @@ def settle_source_defaults(params: DataParams) -> DataParams:
     source = SOURCES[params.source]
     stray = [name for name in SOURCE_OPTIONS if getattr(params, name) is not None and name not in source.options]
     if stray:
-        readers = {name: [s for s in SOURCES if name in SOURCES[s].options] for name in stray}
-        described = "; ".join(f"data.{name} is read by {', '.join(readers[name]) or 'no source'}" for name in stray)
-        raise ConfigError(f"data.source '{params.source}' does not read {', '.join(f'data.{n}' for n in stray)} "
-                          f"({described}). Remove it or change data.source.")
+        readers = [name for name in SOURCES if any(option in SOURCES[name].options for option in stray)]
+        raise ConfigError(f"data.source '{params.source}' does not read {', '.join(f'data.{n}' for n in stray)}; "
+                          f"{' and '.join(readers) or 'no source'} reads them. Remove them or change data.source.")
     updates = {name: value for name, value in source.defaults.items() if getattr(params, name) is None}
     return params.model_copy(update=updates) if updates else params
 

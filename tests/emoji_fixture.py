@@ -44,10 +44,13 @@ def _add(archive: tarfile.TarFile, name: str, payload: bytes) -> None:
     archive.addfile(member, io.BytesIO(payload))
 
 
-def write_fake_package(path: Path, style: str, *, extra_members: dict[str, bytes] | None = None) -> str:
-    """The tarball npm pack would write, at ``path``; returns its npm-style sha512 integrity."""
+def write_fake_package(path: Path, style: str, *, extra_members: dict[str, bytes] | None = None,
+                       more: int = 0) -> str:
+    """The tarball npm pack would write, at ``path``; returns its npm-style sha512 integrity.
+    ``more`` adds that many emoji spread over the fake categories (for training runs)."""
     index, images = [], {}
-    for seed, (image, category, subcategory, skins) in enumerate(FAKE_EMOJI):
+    listed = list(FAKE_EMOJI) + [(f"f{k:04x}.png", *FAKE_EMOJI[k % 6][1:3], 0) for k in range(more)]
+    for seed, (image, category, subcategory, skins) in enumerate(listed):
         variations = {}
         for tone in range(skins):
             stem = image.removesuffix(".png")
