@@ -1,15 +1,18 @@
-"""Project hooks: run facts for the manifests, telemetry off, one clear line for user errors, and
-each run reading back the versions it saved itself (in Airflow, the versions its DAG run saved)."""
+"""Project hooks: run facts for the manifests, telemetry off, one clear line for user errors, the
+folders a run writes into kept inside data/ when --params names them, and each run reading back
+the versions it saved itself (in Airflow, the versions its DAG run saved)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
+from ganforge.project_paths import check_written_paths
 from ganforge.run_version import run_version_from_environment
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
@@ -19,12 +22,14 @@ logger = logging.getLogger(__name__)
 
 class GanForgeHooks:
     def __init__(self) -> None:
+        self._params: dict[str, Any] = {}
         self._data_parameters: dict[str, Any] | None = None
         self._domain_parameters: dict[str, Any] = {}
         self._catalog = None
 
     @hook_impl
     def after_context_created(self, context) -> None:  # noqa: ANN001 - KedroContext
+        self._params = context.params
         self._data_parameters = context.params.get("data")
         # the data parameters of each two-domain variant's domains (<variant>.domain_a.data, ...)
         self._domain_parameters = {
@@ -39,6 +44,9 @@ class GanForgeHooks:
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:  # noqa: ANN001
+        # --params (and kedro reproduce's manifest) may not send a run's writes outside data/
+        check_written_paths(run_params.get("runtime_params") or {}, self._params,
+                            Path(run_params.get("project_path") or Path.cwd()))
         _require_domain_parameters(pipeline, catalog)
         self._catalog = catalog
         # Kedro's session id is also the save version of every versioned dataset of this run,
