@@ -53,7 +53,7 @@ class GanForgeHooks:
         # so it identifies the run's checkpoint, grids and reports together.
         catalog["run_info"] = {
             "run_id": run_params.get("session_id") or run_params.get("run_id"),
-            "pipeline_name": run_params.get("pipeline_name") or "__default__",
+            "pipeline_name": pipeline_label(run_params),
             "env": run_params.get("env"),
             "load_versions": dict(run_params.get("load_versions") or {}),
             "runtime_params": dict(run_params.get("runtime_params") or run_params.get("extra_params") or {}),
@@ -76,6 +76,14 @@ class GanForgeHooks:
     def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:  # noqa: ANN001
         if self._catalog is not None:
             _read_back_own_version(self._catalog, dataset_name)
+
+
+def pipeline_label(run_params: dict[str, Any]) -> str:
+    """The pipelines a run ran, as ``--pipelines`` takes them (``dcgan``, ``dcgan,wgan``). Kedro
+    1.x passes ``pipeline_names``, a list (``None`` for the default pipeline); older Kedro passed
+    ``pipeline_name``."""
+    names = run_params.get("pipeline_names") or run_params.get("pipeline_name") or ["__default__"]
+    return ",".join([names] if isinstance(names, str) else names)
 
 
 def _versioned(catalog, name: str):  # noqa: ANN001, ANN202
