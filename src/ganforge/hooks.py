@@ -44,9 +44,9 @@ class GanForgeHooks:
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:  # noqa: ANN001
+        project_path = Path(run_params.get("project_path") or Path.cwd())
         # --params (and kedro reproduce's manifest) may not send a run's writes outside data/
-        check_written_paths(run_params.get("runtime_params") or {}, self._params,
-                            Path(run_params.get("project_path") or Path.cwd()))
+        check_written_paths(run_params.get("runtime_params") or {}, self._params, project_path)
         _require_domain_parameters(pipeline, catalog)
         self._catalog = catalog
         # Kedro's session id is also the save version of every versioned dataset of this run,
@@ -54,6 +54,8 @@ class GanForgeHooks:
         catalog["run_info"] = {
             "run_id": run_params.get("session_id") or run_params.get("run_id"),
             "pipeline_name": pipeline_label(run_params),
+            # what the records write relative to (ganforge.project_paths.portable_paths), not recorded itself
+            "project_path": str(project_path),
             "env": run_params.get("env"),
             "load_versions": dict(run_params.get("load_versions") or {}),
             "runtime_params": dict(run_params.get("runtime_params") or run_params.get("extra_params") or {}),

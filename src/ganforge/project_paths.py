@@ -7,7 +7,8 @@
 - "Inside" is decided on the path as the run would use it: relative to the project root, ``~``
   expanded, symlinks followed; ``data/`` itself counts as inside.
 - Records (run manifests, MLflow tags and parameters) write paths under the project root
-  relative to it, so that they name no folder of the machine that ran them.
+  relative to it and paths under the home folder as ``~/...``, so that they name no folder of
+  the machine that ran them (:func:`portable_paths`).
 """
 
 from __future__ import annotations
@@ -61,16 +62,20 @@ def check_written_paths(runtime_params: Mapping[str, Any], params: Mapping[str, 
                                     "(the project's configuration may point anywhere).")
 
 
-def relative_to_project(value: Any, project_path: Path) -> Any:
-    """``value`` (a string, or dicts and lists holding strings) with every path under the project
-    root written relative to it, and the root itself as ``.``; nothing else changes."""
-    roots = sorted({str(Path(project_path)), str(Path(project_path).resolve())}, key=len, reverse=True)
-    roots = [root for root in roots if root != os.sep]
+def portable_paths(value: Any, project_path: Path) -> Any:
+    """``value`` (a string, or mappings and lists holding strings) with every path under the
+    project root written relative to it (the root itself as ``.``), and every other path under the
+    home folder as ``~/...``; nothing else changes."""
+    project, home = Path(project_path), Path.home()
+    replacements = [(root, "") for root in _spellings(project)] + [(root, "~" + os.sep) for root in _spellings(home)]
+    whole = {**{root: "~" for root in _spellings(home)}, **{root: "." for root in _spellings(project)}}
 
     def rewrite(item: Any) -> Any:
         if isinstance(item, str):
-            for root in roots:
-                item = "." if item == root else item.replace(root + os.sep, "")
+            if item in whole:
+                return whole[item]
+            for root, replacement in replacements:
+                item = item.replace(root + os.sep, replacement)
             return item
         if isinstance(item, Mapping):
             return {key: rewrite(element) for key, element in item.items()}
@@ -79,6 +84,12 @@ def relative_to_project(value: Any, project_path: Path) -> Any:
         return item
 
     return rewrite(value)
+
+
+def _spellings(folder: Path) -> list[str]:
+    """``folder`` as given and with symlinks followed, longest first; never the filesystem root."""
+    spellings = {str(folder), str(folder.resolve())} - {os.sep, ""}
+    return sorted(spellings, key=len, reverse=True)
 
 
 def _leaves(tree: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:

@@ -15,7 +15,7 @@ from ganforge.errors import ConfigError
 from ganforge.gan.config import TrainingConfig
 from ganforge.hooks import GanForgeHooks
 from ganforge.pipelines.data_processing.params import DataParams
-from ganforge.project_paths import WRITTEN_PATH_SETTINGS, check_written_paths, relative_to_project
+from ganforge.project_paths import WRITTEN_PATH_SETTINGS, check_written_paths, portable_paths
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -96,7 +96,17 @@ def test_paths_under_the_project_root_become_relative(tmp_path):
     record = {"command": f"kedro run --params=data.path={root}/data/01_raw/faces",
               "checkpoint": f"{root}/data/06_models/wgan/checkpoint.pt", "project_path": str(root),
               "nested": [f"{root}/data", {"other": "/elsewhere/data"}], "sibling": f"{root}-copy/data", "count": 3}
-    assert relative_to_project(record, root) == {
+    assert portable_paths(record, root) == {
         "command": "kedro run --params=data.path=data/01_raw/faces", "checkpoint": "data/06_models/wgan/checkpoint.pt",
         "project_path": ".", "nested": ["data", {"other": "/elsewhere/data"}], "sibling": f"{root}-copy/data",
         "count": 3}
+
+
+def test_paths_under_the_home_folder_start_with_a_tilde(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    project = home / "project"
+    record = {"weights_source": f"{home}/.cache/torch/hub/checkpoints/pt_inception.pth",
+              "resume": f"{project}/data/resume", "home": str(home)}
+    assert portable_paths(record, project) == {"weights_source": "~/.cache/torch/hub/checkpoints/pt_inception.pth",
+                                               "resume": "data/resume", "home": "~"}
