@@ -14,7 +14,7 @@ from kedro.pipeline import Pipeline
 from ganforge.gan import resolve_experiment_config
 from ganforge.hooks import GanForgeHooks
 from ganforge.pipelines.training.nodes import write_run_manifest
-from tests.reproduction.conftest import shipped_params
+from tests.reproduction.manifests import shipped_params
 
 
 def run_info_of(run_params: dict, monkeypatch) -> dict:

@@ -23,7 +23,7 @@ from ganforge.reproduction import (
     read_manifest,
     runtime_params_from_manifest,
 )
-from tests.reproduction.conftest import shipped_manifest
+from tests.reproduction.manifests import shipped_manifest
 
 
 def edited(manifest: dict[str, Any], setting: str, value: Any) -> dict[str, Any]:
