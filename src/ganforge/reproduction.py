@@ -51,6 +51,7 @@ FIX = "Edit the manifest, or reproduce the run with the GAN Forge commit its git
 WHERE_MANIFESTS_ARE = "data/08_reporting/<variant>/run_manifest.json/<run id>/run_manifest.json"
 
 _HEX = r"^[0-9a-f]+$"
+_NAME = r"^[A-Za-z0-9_]+$"
 _RUN_ID = r"^[0-9A-Za-z._:-]+$"
 
 
@@ -74,7 +75,7 @@ class RunManifest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    variant: str
+    variant: str = Field(pattern=_NAME)
     run_id: str = Field(pattern=_RUN_ID)
     pipeline: str | None = None
     command: str | None = None

@@ -174,6 +174,7 @@ def test_a_warm_started_run_is_refused(dcgan_manifest, project):
     b"[1, 2, 3]",
     b'{"variant": "dcgan"}',
     b"{}",
+    b'{"variant": "dcgan\\nforged line"}',
 ])
 def test_a_file_that_is_not_a_manifest_is_one_line(tmp_path, content):
     path = tmp_path / "run_manifest.json"
