@@ -1,7 +1,8 @@
 """Project commands added to `kedro` (Kedro loads ``<package>.cli.cli``).
 
 ``kedro reproduce <run_manifest.json>`` re-runs a past experiment from its manifest (the same
-parameters, data parameters and seed) and checks that the data and the checkpoint match.
+parameters, data parameters and seed) and checks that the data and the checkpoint match; the
+manifest is checked in full first (ganforge.reproduction says what it accepts).
 ``kedro join-training <variant>`` is the other nodes' part of a multi-node training run.
 """
 
@@ -10,24 +11,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 from kedro.framework.project import configure_project
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
-
-
-def runtime_params_from_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
-    """Runtime parameters that make a new run use exactly the manifest's settings."""
-    config = json.loads(json.dumps(manifest["parameters"]))
-    config["evaluation"].pop("resolved_backbone", None)  # derived, not a setting
-    params: dict[str, Any] = {config["name"]: {"variant": config}}
-    if manifest.get("data_parameters") and "domain_a" in manifest["data"]:  # a two-domain variant
-        params[config["name"]].update({domain: {"data": data} for domain, data in manifest["data_parameters"].items()})
-    elif manifest.get("data_parameters"):
-        params["data"] = manifest["data_parameters"]
-    return params
 
 
 @click.group(name="GAN Forge")
@@ -42,28 +30,30 @@ def cli() -> None:
               help="Exit non-zero unless data fingerprint and checkpoint digest match the manifest.")
 def reproduce(manifest_path: Path, env: str | None, check: bool) -> None:
     """Re-run the experiment recorded in MANIFEST_PATH (a run_manifest.json) and compare."""
-    manifest = json.loads(manifest_path.read_text())
-    variant = manifest["variant"]
-    if manifest["training"].get("warm_start"):
-        raise click.ClickException(
-            "This run was warm-started from a champion checkpoint (scheduled retraining); reproduce "
-            "the champion's own run instead, or re-score the checkpoint with "
-            f"`kedro run --pipeline={variant}_score --load-versions={variant}.checkpoint:{manifest['run_id']}`."
-        )
+    from ganforge.errors import GanForgeError
+    from ganforge.reproduction import read_manifest, runtime_params_from_manifest
+
     project_path = Path.cwd()
+    try:  # the whole manifest is checked before anything runs or is written
+        manifest = read_manifest(manifest_path)
+        runtime_params = runtime_params_from_manifest(manifest, project_path)
+    except GanForgeError as error:
+        raise click.ClickException(f"Not reproducing {manifest_path}: {error}") from None
+    variant = manifest.variant
     metadata = bootstrap_project(project_path)
     configure_project(metadata.package_name)
-    click.echo(f"Reproducing '{variant}' run {manifest.get('run_id')} (seed {manifest['seed']}) ...")
+    seed = runtime_params[variant]["variant"]["training"]["seed"]
+    click.echo(f"Reproducing '{variant}' run {manifest.run_id} (seed {seed}) ...")
     # a reproduction never depends on a tracking server: if it cannot be reached, run untracked
-    runtime_params = {**runtime_params_from_manifest(manifest), "tracking": {"mlflow_unreachable": "warn"}}
+    runtime_params["tracking"] = {"mlflow_unreachable": "warn"}
     with KedroSession.create(project_path=project_path, env=env, runtime_params=runtime_params) as session:
         session_id = session.session_id
-        session.run(pipeline_name=variant)
+        session.run(pipeline_names=[variant])
     new_path = project_path / f"data/08_reporting/{variant}/run_manifest.json/{session_id}/run_manifest.json"
     reproduced = json.loads(new_path.read_text())
     checks = {
-        "data fingerprint": (manifest["data"]["fingerprint"], reproduced["data"]["fingerprint"]),
-        "checkpoint digest": (manifest["training"]["checkpoint_digest"], reproduced["training"]["checkpoint_digest"]),
+        "data fingerprint": (manifest.data.fingerprint, reproduced["data"]["fingerprint"]),
+        "checkpoint digest": (manifest.training.checkpoint_digest, reproduced["training"]["checkpoint_digest"]),
     }
     mismatched = False
     for name, (before, after) in checks.items():

@@ -23,6 +23,10 @@ class ConfigError(GanForgeError):
     """A parameter is unknown, out of range or inconsistent with the data."""
 
 
+class ManifestError(ConfigError):
+    """A file given to ``kedro reproduce`` is not a run manifest it accepts (see ganforge.reproduction)."""
+
+
 class TrainingDivergedError(GanForgeError):
     """A loss became NaN or infinite."""
 

@@ -1,15 +1,18 @@
-"""Project hooks: run facts for the manifests, telemetry off, one clear line for user errors, and
-each run reading back the versions it saved itself (in Airflow, the versions its DAG run saved)."""
+"""Project hooks: run facts for the manifests, telemetry off, one clear line for user errors, the
+folders a run writes into kept inside data/ when --params names them, and each run reading back
+the versions it saved itself (in Airflow, the versions its DAG run saved)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
+from ganforge.project_paths import check_written_paths
 from ganforge.run_version import run_version_from_environment
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
@@ -19,12 +22,14 @@ logger = logging.getLogger(__name__)
 
 class GanForgeHooks:
     def __init__(self) -> None:
+        self._params: dict[str, Any] = {}
         self._data_parameters: dict[str, Any] | None = None
         self._domain_parameters: dict[str, Any] = {}
         self._catalog = None
 
     @hook_impl
     def after_context_created(self, context) -> None:  # noqa: ANN001 - KedroContext
+        self._params = context.params
         self._data_parameters = context.params.get("data")
         # the data parameters of each two-domain variant's domains (<variant>.domain_a.data, ...)
         self._domain_parameters = {
@@ -39,13 +44,18 @@ class GanForgeHooks:
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:  # noqa: ANN001
+        project_path = Path(run_params.get("project_path") or Path.cwd())
+        # --params (and kedro reproduce's manifest) may not send a run's writes outside data/
+        check_written_paths(run_params.get("runtime_params") or {}, self._params, project_path)
         _require_domain_parameters(pipeline, catalog)
         self._catalog = catalog
         # Kedro's session id is also the save version of every versioned dataset of this run,
         # so it identifies the run's checkpoint, grids and reports together.
         catalog["run_info"] = {
             "run_id": run_params.get("session_id") or run_params.get("run_id"),
-            "pipeline_name": run_params.get("pipeline_name") or "__default__",
+            "pipeline_name": pipeline_label(run_params),
+            # what the records write relative to (ganforge.project_paths.portable_paths), not recorded itself
+            "project_path": str(project_path),
             "env": run_params.get("env"),
             "load_versions": dict(run_params.get("load_versions") or {}),
             "runtime_params": dict(run_params.get("runtime_params") or run_params.get("extra_params") or {}),
@@ -68,6 +78,14 @@ class GanForgeHooks:
     def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:  # noqa: ANN001
         if self._catalog is not None:
             _read_back_own_version(self._catalog, dataset_name)
+
+
+def pipeline_label(run_params: dict[str, Any]) -> str:
+    """The pipelines a run ran, as ``--pipelines`` takes them (``dcgan``, ``dcgan,wgan``). Kedro
+    1.x passes ``pipeline_names``, a list (``None`` for the default pipeline); older Kedro passed
+    ``pipeline_name``."""
+    names = run_params.get("pipeline_names") or run_params.get("pipeline_name") or ["__default__"]
+    return ",".join([names] if isinstance(names, str) else names)
 
 
 def _versioned(catalog, name: str):  # noqa: ANN001, ANN202

@@ -24,6 +24,8 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     # an environment (conf/local, conf/photos) overrides single nested keys, not whole sections
     "merge_strategy": {"parameters": "soft"},
+    # runtime parameters (--params, and kedro reproduce's manifest) never choose a dataset's class
+    "restrict_runtime_params_type_selection": True,
 }
 
 # Kedro 1.7 itself still calls OmegaConf's deprecated resolver API; nothing for a user to act on.

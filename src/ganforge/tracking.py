@@ -11,7 +11,10 @@ histories, artifacts) the active run. What this adds for GAN Forge:
 - each run is tagged with its variants, the git commit and the Kedro run id (also the save
   version of the run's checkpoint and reports), and, as each run manifest is saved, with that
   variant's data fingerprint, source and version; the manifest's resolved configuration (the
-  variant's section over ``training_defaults``) is logged as ``<variant>.resolved.*`` parameters.
+  variant's section over ``training_defaults``) is logged as ``<variant>.resolved.*`` parameters;
+- no tag or parameter names a folder of the machine that ran it: paths are written relative to
+  the project root (ganforge.project_paths.portable_paths), the absolute ``project_path`` that
+  kedro-mlflow would tag is left out, and ``mlflow.source.name`` is the program's name alone.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -33,6 +37,7 @@ from kedro_mlflow.framework.hooks.utils import _flatten_dict
 from kedro_mlflow.io.catalog.switch_catalog_logging import switch_catalog_logging
 
 from ganforge.errors import GanForgeError
+from ganforge.project_paths import portable_paths
 from ganforge.utils import git_state
 
 logger = logging.getLogger(__name__)
@@ -49,8 +54,12 @@ class TrackingUnavailableError(GanForgeError):
 class TrackingHooks(MlflowHook):
     """kedro-mlflow's hook with a reachability check, rank-0 logging and GAN Forge's run tags."""
 
+    #: the root that logged paths are written relative to (the context's; else the working folder)
+    _project_path: Path | None = None
+
     @hook_impl
     def after_context_created(self, context) -> None:  # noqa: ANN001 - KedroContext
+        self._project_path = Path(getattr(context, "project_path", None) or Path.cwd())
         self._untracked_because: str | None = None
         self._is_mlflow_enabled, self.run_id = True, None
         policy = str((context.params.get("tracking") or {}).get("mlflow_unreachable", "fail"))
@@ -96,9 +105,19 @@ class TrackingHooks(MlflowHook):
             self._is_mlflow_enabled, self.run_id = False, None
             switch_catalog_logging(catalog, False)
             return
-        super().before_pipeline_run(run_params, pipeline, catalog)
+        super().before_pipeline_run(self._portable_run_params(run_params), pipeline, catalog)
         if self._is_mlflow_enabled:
             mlflow.set_tags(_run_tags(run_params, pipeline))
+
+    def _portable_run_params(self, run_params: dict[str, Any]) -> dict[str, Any]:
+        """``run_params`` as kedro-mlflow tags them: paths relative to the project root, and no
+        ``project_path`` (unset values are not tagged)."""
+        return {**portable_paths(run_params, self._project_path or Path.cwd()), "project_path": None}
+
+    def _log_param(self, name: str, value: Any) -> None:
+        """Every parameter kedro-mlflow logs (those nodes read, the resolved configuration) goes
+        through here: a path under the project root is logged relative to it."""
+        super()._log_param(name, portable_paths(value, self._project_path or Path.cwd()))
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:  # noqa: ANN001
@@ -152,7 +171,9 @@ def _run_tags(run_params: dict[str, Any], pipeline) -> dict[str, str]:  # noqa: 
     variants = sorted({node.namespace.split(".")[0] for node in pipeline.nodes if node.namespace}
                       & set(VARIANTS.names()))
     tags = {"kedro.run_id": str(run_params.get("run_id") or run_params.get("session_id")),
-            "ganforge.variants": ",".join(variants)}
+            "ganforge.variants": ",".join(variants),
+            # MLflow's default is the path of the program that started the run
+            "mlflow.source.name": Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "kedro"}
     git = git_state()
     if git:
         tags.update({"git.commit": git["commit"], "git.dirty": str(git["dirty"]).lower()})

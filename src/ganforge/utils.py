@@ -5,19 +5,24 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
+import secrets
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+#: the modes every file and folder of a run is created with, before the umask (0644 and 0755 under
+#: the usual 022); tempfile's mkstemp and mkdtemp would give 0600 and 0700 instead
+FILE_MODE, FOLDER_MODE = 0o666, 0o777
+
 
 def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` so readers see the old file or the new one, never half."""
+    """Write ``payload`` to ``path`` so readers see the old file or the new one, never half; the
+    file gets the mode of any other output."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    temporary, descriptor = _new_file(target.parent, f".{target.name}.", ".tmp")
     try:
         with os.fdopen(descriptor, "wb") as file:
             file.write(payload)
@@ -25,8 +30,30 @@ def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
             os.fsync(file.fileno())
         os.replace(temporary, target)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+
+
+def new_folder(parent: str | os.PathLike, prefix: str) -> Path:
+    """A new, empty folder in ``parent`` named ``prefix`` + a random part, with the mode of any
+    other output folder (a staging or partial folder that is renamed into place as one)."""
+    while True:
+        candidate = Path(parent) / f"{prefix}{secrets.token_hex(6)}"
+        try:
+            candidate.mkdir(mode=FOLDER_MODE)
+            return candidate
+        except FileExistsError:
+            continue
+
+
+def _new_file(parent: Path, prefix: str, suffix: str) -> tuple[Path, int]:
+    """A new file in ``parent`` (created here, so no other process has it) and its descriptor."""
+    while True:
+        candidate = parent / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            return candidate, os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        except FileExistsError:
+            continue
 
 
 def resolve_device(requested: str = "auto") -> torch.device:

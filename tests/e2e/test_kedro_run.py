@@ -219,3 +219,32 @@ def test_a_run_is_reproduced_from_its_manifest(full_run, variant):
     first, second = (json.loads((runs[i] / "run_manifest.json").read_text()) for i in (0, -1))
     assert first["training"]["checkpoint_digest"] == second["training"]["checkpoint_digest"]
     assert first["run_id"] != second["run_id"]
+
+
+def test_params_may_not_send_a_runs_writes_outside_data(tmp_path):
+    project = make_project(tmp_path / "project")
+    outside = tmp_path / "outside"
+    params = tiny_params(("dcgan",), **{"training_defaults.resume_dir": str(outside / "resume"),
+                                        "data.staging_path": str(outside / "staging")})
+    result = kedro(project, "run", "--pipeline=dcgan", f"--params={params}", check=False)
+    assert result.returncode != 0
+    assert "outside the project's data folder" in result.stderr and "Traceback" not in result.stderr
+    assert not outside.exists() and not (project / "data/06_models/dcgan").exists()
+
+
+def test_a_crafted_manifest_is_refused_before_anything_is_written(full_run, tmp_path):
+    project, _ = full_run
+    manifests = project / "data/08_reporting/dcgan/run_manifest.json"
+    manifest = json.loads(latest(manifests).read_text())
+    outside = tmp_path / "outside"
+    manifest["parameters"]["training"].update(resume_dir=str(outside / "resume"), tensorboard=True,
+                                              tensorboard_dir=str(outside / "tensorboard"))
+    manifest["parameters"]["training"]["distributed"].update(enabled=True, rdzv_endpoint="127.0.0.1:29999")
+    crafted = tmp_path / "run_manifest.json"
+    crafted.write_text(json.dumps(manifest))
+    before = versions(manifests)
+    result = kedro(project, "reproduce", str(crafted), check=False)
+    assert result.returncode == 1
+    assert "Error: Not reproducing" in result.stderr and "training.resume_dir" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not outside.exists() and versions(manifests) == before

@@ -44,9 +44,22 @@ def test_the_alias_moves_only_on_a_win(store):
     client = MlflowClient(store, store)
     version = client.get_model_version_by_alias("ganforge.wgan", "champion")
     # the registered version points at the checkpoint, which stays in the Kedro catalog
-    assert version.tags["checkpoint"].endswith("data/06_models/wgan/checkpoint.pt/v3/checkpoint.pt")
+    assert version.tags["checkpoint"] == "data/06_models/wgan/checkpoint.pt/v3/checkpoint.pt"
     assert version.tags["fid"] == "2.0" and version.description == "fid 2.0"
     assert len(client.search_model_versions("name='ganforge.wgan'")) == 2
+
+
+def test_the_registry_names_no_folder_of_the_machine(store, tmp_path):
+    """A catalog path given absolute, and a record holding one, are tagged relative to the project."""
+    dataset = ChampionRegistryDataset(registered_model="ganforge.wgan", tracking_uri=store,
+                                      checkpoint_path=str(tmp_path / "data/06_models/wgan/checkpoint.pt"))
+    update = promotion("v1", 3.0)
+    update["champion"]["backbone"]["weights_source"] = str(tmp_path / "data/weights/pt_inception.pth")
+    dataset.save(update)
+    version = MlflowClient(store, store).get_model_version_by_alias("ganforge.wgan", "champion")
+    assert version.tags["checkpoint"] == "data/06_models/wgan/checkpoint.pt/v1/checkpoint.pt"
+    assert str(tmp_path) not in "".join(version.tags.values())
+    assert dataset.load()["backbone"]["weights_source"] == "data/weights/pt_inception.pth"
 
 
 def test_two_variants_promoted_at_once_both_end_correct(store):

@@ -12,6 +12,8 @@ from kedro.io import AbstractDataset
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from ganforge.project_paths import portable_paths
+
 logger = logging.getLogger(__name__)
 
 #: champion record keys also set as plain tags of the model version, to read in the MLflow UI
@@ -71,12 +73,14 @@ class ChampionRegistryDataset(AbstractDataset):
         except MlflowException as error:
             if error.error_code != "RESOURCE_ALREADY_EXISTS":
                 raise
-        checkpoint = (self._checkpoint_path / record["checkpoint_version"] / self._checkpoint_path.name).resolve()
+        checkpoint = self._checkpoint_path / record["checkpoint_version"] / self._checkpoint_path.name
         run = mlflow.active_run()
+        # tags name paths relative to the project root (Kedro runs there), no folder of this machine
+        tags = portable_paths({"record": record, "checkpoint": str(checkpoint)}, Path.cwd())
         version = client.create_model_version(
-            self._name, source=f"runs:/{run.info.run_id}" if run else checkpoint.as_uri(),
+            self._name, source=f"runs:/{run.info.run_id}" if run else checkpoint.resolve().as_uri(),
             run_id=run.info.run_id if run else None, description=reason,
-            tags={"record": json.dumps(record), "checkpoint": str(checkpoint),
+            tags={"record": json.dumps(tags["record"]), "checkpoint": tags["checkpoint"],
                   **{key: str(record.get(key)) for key in READABLE_TAGS}})
         client.set_registered_model_alias(self._name, self._alias, version.version)
         logger.info("Model registry: '%s' version %s is now the '%s'.", self._name, version.version, self._alias)

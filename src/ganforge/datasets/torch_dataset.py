@@ -18,7 +18,6 @@ import io
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, NewType
@@ -34,6 +33,7 @@ from kedro.io.core import (
 )
 
 from ganforge.gan.shards import STAGING_MARKER, ShardedImages
+from ganforge.utils import new_folder
 
 try:  # kedro-viz picks the preview widget by the *name* of preview()'s return annotation
     from kedro_datasets._typing import JSONPreview
@@ -172,7 +172,7 @@ def _store_shards(data: Any, save_path: str, protocol: str) -> Any:
 def _link_or_copy(images: ShardedImages, target: Path) -> None:
     """The set's files in ``target``, which appears whole or not at all (renamed into place)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    partial = new_folder(target.parent, f".{target.name}-")
     try:
         for source in images.files:
             try:

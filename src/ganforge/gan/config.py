@@ -119,36 +119,38 @@ class ExperimentConfig(_Strict):
     evaluation: dict[str, Any] = {}
 
 
-def _validated(schema: type[BaseModel], value: Any, prefix: str, name: str) -> dict[str, Any]:
+def _validated(schema: type[BaseModel], value: Any, prefix: str, name: str, fix: str) -> dict[str, Any]:
     try:
         return schema.model_validate(value).model_dump(mode="json")
     except ValidationError as error:
         raise ConfigError(
-            f"Invalid configuration for variant '{name}': {validation_problems(error, prefix)}. "
-            f"Fix conf/base/parameters_{name}.yml (or parameters_training.yml for shared defaults)."
+            f"Invalid configuration for variant '{name}': {validation_problems(error, prefix)}. {fix}"
         ) from None
 
 
-def resolve_experiment_config(training_defaults: dict[str, Any], variant: dict[str, Any]) -> dict[str, Any]:
+def resolve_experiment_config(
+    training_defaults: dict[str, Any], variant: dict[str, Any], fix: str | None = None
+) -> dict[str, Any]:
     """Merge the shared ``training_defaults`` under the variant's own ``training`` section and
-    validate it all.
+    validate it all. ``fix`` ends the error message (by default: the parameters file to edit).
 
     Raises:
         ConfigError: naming every bad key with its location, e.g. ``wgan.training.n_critic``.
     """
     name = (variant or {}).get("name", "<unnamed>")
+    fix = fix or f"Fix conf/base/parameters_{name}.yml (or parameters_training.yml for shared defaults)."
     merged = dict(variant or {})
     merged["training"] = deep_merge(training_defaults or {}, (variant or {}).get("training", {}))
-    config = _validated(ExperimentConfig, merged, name, name)
+    config = _validated(ExperimentConfig, merged, name, name, fix)
     architecture = config["model"].get("architecture", "dcgan")
     options = ARCHITECTURES[architecture].options
     # a key set to null is left out: its architecture's default applies, and an environment that
     # switches architecture (conf/photos) can clear the keys of the one it replaces
     model = {key: value for key, value in config["model"].items() if value is not None}
-    config["model"] = _validated(options, {**model, "architecture": architecture}, f"{name}.model", name)
+    config["model"] = _validated(options, {**model, "architecture": architecture}, f"{name}.model", name, fix)
     if name in VARIANTS:
         options = RECIPES[recipe_of(name)].options
-        config["recipe"] = _validated(options, config["recipe"], f"{name}.recipe", name)
+        config["recipe"] = _validated(options, config["recipe"], f"{name}.recipe", name, fix)
     INITIALIZERS[config["model"]["init"]]
     OBJECTIVES[config["objective"]["loss"]]
     for operation in config["training"]["augment"]:

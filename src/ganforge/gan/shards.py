@@ -12,7 +12,6 @@ chunks, so a data set is written without ever being held in memory whole.
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 
 from ganforge.errors import DataSourceError
+from ganforge.utils import new_folder
 
 SHARD_FORMAT = "ganforge-shards-v1"
 INDEX_FILE = "index.json"
@@ -91,7 +91,7 @@ def staging_folder(parent: str | Path) -> Path:
     saved (see :data:`STAGING_MARKER`)."""
     parent = Path(parent)
     parent.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="shards-", dir=parent))
+    folder = new_folder(parent, "shards-")
     (folder / STAGING_MARKER).touch()
     return folder
 

@@ -56,10 +56,11 @@ class EvaluationConfig(_Strict):
 
 
 def resolve_evaluation_config(defaults: dict[str, Any], overrides: dict[str, Any] | None = None,
-                              where: str = "evaluation") -> dict[str, Any]:
-    """``defaults`` (parameters_evaluation.yml) under a variant's own ``evaluation:`` section."""
+                              where: str = "evaluation", fix: str | None = None) -> dict[str, Any]:
+    """``defaults`` (parameters_evaluation.yml) under a variant's own ``evaluation:`` section;
+    ``fix`` ends the error message (by default: the parameters files to edit)."""
     try:
         return EvaluationConfig.model_validate(deep_merge(defaults or {}, overrides)).model_dump(mode="json")
     except ValidationError as error:
-        raise ConfigError(f"Invalid evaluation parameters: {validation_problems(error, where)}. Fix "
-                          "conf/base/parameters_evaluation.yml or the variant's evaluation: section.") from None
+        fix = fix or "Fix conf/base/parameters_evaluation.yml or the variant's evaluation: section."
+        raise ConfigError(f"Invalid evaluation parameters: {validation_problems(error, where)}. {fix}") from None

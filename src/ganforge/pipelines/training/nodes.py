@@ -6,6 +6,7 @@ import logging
 import platform
 import sys
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -21,6 +22,7 @@ from ganforge.gan import check_config_against_data, check_input, input_geometry,
 from ganforge.gan import train as train_variant
 from ganforge.images import animated_gif, grid_image
 from ganforge.metrics import choose_backbone
+from ganforge.project_paths import portable_paths
 from ganforge.utils import content_digest, git_state
 
 logger = logging.getLogger(__name__)
@@ -133,8 +135,9 @@ def write_run_manifest(
     training_info: dict[str, Any],
     run_info: dict[str, Any],
 ) -> dict[str, Any]:
-    """What a run needs to be reproduced: parameters, seed, data, code and environment."""
-    return {
+    """What a run needs to be reproduced: parameters, seed, data, code and environment; paths
+    under the project root relative to it (the manifest names no folder of the machine)."""
+    manifest = {
         "variant": experiment_config["name"],
         "run_id": run_info.get("run_id"),
         "pipeline": run_info.get("pipeline_name"),
@@ -158,6 +161,7 @@ def write_run_manifest(
         },
         "git": git_state(),
     }
+    return portable_paths(manifest, Path(run_info["project_path"])) if run_info.get("project_path") else manifest
 
 
 def _data_record(model_input: dict[str, Any], run_info: dict[str, Any], dataset: str) -> dict[str, Any]:

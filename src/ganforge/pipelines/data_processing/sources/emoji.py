@@ -32,6 +32,7 @@ import torch
 from filelock import FileLock
 
 from ganforge.errors import ConfigError, DataSourceError
+from ganforge.utils import new_folder
 
 from ..params import DataParams
 from .base import SOURCES, Source, SourceData, seeded_order
@@ -145,7 +146,7 @@ def _wanted(member: tarfile.TarInfo, style: str) -> PurePosixPath | None:
 
 def _extract(tarball: Path, folder: Path, style: str) -> None:
     """Regular files only, never outside ``folder``; the folder appears complete or not at all."""
-    partial = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.partial-"))
+    partial = new_folder(folder.parent, f".{folder.name}.partial-")
     try:
         with tarfile.open(tarball, "r:gz") as archive:
             for member in archive:
@@ -156,7 +157,6 @@ def _extract(tarball: Path, folder: Path, style: str) -> None:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with archive.extractfile(member) as source, open(target, "wb") as sink:
                     shutil.copyfileobj(source, sink)
-        os.chmod(partial, 0o755)  # mkdtemp makes it 0700
         os.rename(partial, folder)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
