@@ -85,7 +85,8 @@ def kedro(project: Path, *args: str, check: bool = True, timeout: float = 600) -
     command = [sys.executable, "-m", "kedro", *args]
     result = subprocess.run(command, cwd=project, env=kedro_env(), capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}")
+        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n"
+                             f"{result.stdout[-5000:]}\n{result.stderr[-5000:]}")
     return result
 
 

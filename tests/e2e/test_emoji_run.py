@@ -26,7 +26,10 @@ def emoji_run(tmp_path_factory):
     folder = project / "data/01_raw/emoji" / f"emoji-datasource-google-{emoji.EMOJI_VERSION}"
     folder.parent.mkdir(parents=True)
     emoji._extract(root / "package.tgz", folder, "google")
-    params = tiny_params(ONE_DOMAIN_VARIANTS, epochs=1, limit=EMOJI_COUNT)
+    # progan grows 4 → 64 through 8 phases: 8-image phases at batch 8 reach 64×64 within two epochs
+    growth = {"progan.variant.training.batch_size": 8, "progan.variant.training.epochs": 2,
+              "progan.variant.recipe.stable_images": 8, "progan.variant.recipe.fade_images": 8}
+    params = tiny_params(ONE_DOMAIN_VARIANTS, epochs=1, limit=EMOJI_COUNT, **growth)
     result = kedro(project, "run", "--env=emoji", f"--pipelines={','.join(ONE_DOMAIN_VARIANTS)}",
                    f"--params={params}", check=False)
     return project, result
@@ -41,4 +44,5 @@ def test_every_family_trains_and_scores_color_emoji(emoji_run):
         metrics = json.loads(latest(project / f"data/08_reporting/{variant}/metrics.json").read_text())
         assert metrics["fid"] > 0, variant
         manifest = json.loads(latest(project / f"data/08_reporting/{variant}/run_manifest.json").read_text())
-        assert manifest["parameters"]["data"]["source"] == "emoji"
+        assert manifest["data_parameters"]["source"] == "emoji"
+        assert set(manifest["pipeline"].split(",")) == set(ONE_DOMAIN_VARIANTS)

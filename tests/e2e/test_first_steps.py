@@ -50,7 +50,8 @@ def test_a_user_error_is_one_line_and_writes_nothing(unlabeled_run):
     # the convolutional critic with BatchNorm (null clears the MLP's own keys)
     model = {"architecture": "dcgan", "generator_hidden": "null", "discriminator_hidden": "null",
              "base_channels": 4, "discriminator_norm": "batch"}
-    params = tiny_params(("wgan_gp",), epochs=1, **{f"wgan_gp.variant.model.{key}": value for key, value in model.items()})
+    params = tiny_params(("wgan_gp",), epochs=1,
+                         **{f"wgan_gp.variant.model.{key}": value for key, value in model.items()})
     result = kedro(project, "run", "--pipeline=wgan_gp", f"--params={params}", check=False)
     assert result.returncode != 0
     output = result.stdout + result.stderr

@@ -107,3 +107,17 @@ def resumed_and_uninterrupted(model_input: Callable[[], dict], config: Callable[
 def learned_digest(checkpoint: dict) -> str:
     """Everything training produced (the config, which differs in training.resume, left out)."""
     return content_digest({key: value for key, value in checkpoint.items() if key != "config"})
+
+
+def environment_parameters(env: str) -> dict:
+    """conf/base with a Kedro environment (conf/photos, conf/emoji) merged in, as `kedro run --env` reads it."""
+    import warnings
+
+    from kedro.config import OmegaConfigLoader
+
+    from ganforge.settings import CONFIG_LOADER_ARGS
+
+    with warnings.catch_warnings():  # Kedro's own use of a deprecated OmegaConf call (see settings.py)
+        warnings.simplefilter("ignore", UserWarning)
+        return OmegaConfigLoader(str(Path(__file__).resolve().parents[2] / "conf"), env=env,
+                                 **CONFIG_LOADER_ARGS)["parameters"]

@@ -3,19 +3,16 @@ variant's 64×64 RGB configuration building and taking a training step on a CPU.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
-from kedro.config import OmegaConfigLoader
 
 from ganforge.gan import VARIANTS, check_config_against_data, domains_of, resolve_experiment_config
 from ganforge.gan import train as train_gan
 from ganforge.gan.networks.layout import conv_layout
 from ganforge.pipelines.data_processing.params import parse_data_params
-from ganforge.settings import CONFIG_LOADER_ARGS
 
-from .conftest import make_model_input
+from .conftest import environment_parameters, make_model_input
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 ONE_DOMAIN = [name for name in VARIANTS.names() if domains_of(name) == 1]
@@ -23,9 +20,7 @@ ONE_DOMAIN = [name for name in VARIANTS.names() if domains_of(name) == 1]
 
 @pytest.fixture(scope="module")
 def emoji_parameters() -> dict:
-    with warnings.catch_warnings():  # Kedro's own use of a deprecated OmegaConf call (see settings.py)
-        warnings.simplefilter("ignore", UserWarning)
-        return OmegaConfigLoader(str(CONF), env="emoji", **CONFIG_LOADER_ARGS)["parameters"]
+    return environment_parameters("emoji")
 
 
 def test_the_emoji_environment_reads_google_emoji_in_color_at_64(emoji_parameters):

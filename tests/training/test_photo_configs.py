@@ -4,19 +4,16 @@ user would run it."""
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
-from kedro.config import OmegaConfigLoader
 
 from ganforge.gan import VARIANTS, check_config_against_data, domains_of, pair_domains, resolve_experiment_config
 from ganforge.gan import train as train_gan
 from ganforge.gan.networks.layout import conv_layout
 from ganforge.pipelines.data_processing.params import parse_data_params
-from ganforge.settings import CONFIG_LOADER_ARGS
 
-from .conftest import make_model_input
+from .conftest import environment_parameters, make_model_input
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 #: what the README and conf/photos/parameters.yml tell a user to add for 96×96 images
@@ -25,9 +22,7 @@ AT_96 = {"attention_resolution": 24}
 
 @pytest.fixture(scope="module")
 def photo_parameters() -> dict:
-    with warnings.catch_warnings():  # Kedro's own use of a deprecated OmegaConf call (see settings.py)
-        warnings.simplefilter("ignore", UserWarning)
-        return OmegaConfigLoader(str(CONF), env="photos", **CONFIG_LOADER_ARGS)["parameters"]
+    return environment_parameters("photos")
 
 
 def test_the_photos_environment_reads_rgb_folders_at_64(photo_parameters):
