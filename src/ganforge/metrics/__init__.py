@@ -41,7 +41,7 @@ _EXPORTS = {
     "RotationBackbone": "ganforge.metrics.rotation",
     "train_rotation_backbone": "ganforge.metrics.rotation",
     "feature_statistics": "ganforge.metrics.scores",
-    "frechet_distance": "ganforge.metrics.scores",
+    "frechet_distance": "ganforge.metrics.frechet",
     "frechet_distance_to_features": "ganforge.metrics.scores",
     "kernel_inception_distance": "ganforge.metrics.scores",
     "precision_recall": "ganforge.metrics.scores",

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ganforge.errors import ConfigError
-from ganforge.metrics.frechet import frechet_distance as gaussian_frechet_distance
+from ganforge.metrics.frechet import frechet_distance
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +41,6 @@ def feature_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and covariance exactly as pytorch-fid computes them (``np.cov(rowvar=False)``)."""
     array = _check_features(features, "Features")
     return np.mean(array, axis=0), np.cov(array, rowvar=False)
-
-
-def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
-    """Fréchet distance between two Gaussians (:mod:`.frechet`: numpy only, any SciPy)."""
-    return gaussian_frechet_distance(mu1, sigma1, mu2, sigma2)
 
 
 def frechet_distance_to_features(mu1: np.ndarray, sigma1: np.ndarray, fake_features: np.ndarray) -> float:
