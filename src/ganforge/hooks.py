@@ -1,6 +1,7 @@
 """Project hooks: run facts for the manifests, telemetry off, one clear line for user errors, the
-folders a run writes into kept inside data/ when --params names them, and each run reading back
-the versions it saved itself (in Airflow, the versions its DAG run saved)."""
+folders a run writes into kept inside data/ when --params names them, each run reading back
+the versions it saved itself (in Airflow, the versions its DAG run saved), and a training marked
+finished only once the catalog has stored its checkpoint."""
 
 from __future__ import annotations
 
@@ -76,6 +77,12 @@ class GanForgeHooks:
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:  # noqa: ANN001
+        if _is_training_checkpoint(dataset_name, data):
+            from ganforge.gan import finish_resume_state
+
+            # only now, with the checkpoint stored, is the run finished: a save that failed (a
+            # full disk) leaves the final state unfinished, and the same command returns it
+            finish_resume_state(data)
         if self._catalog is not None:
             _read_back_own_version(self._catalog, dataset_name)
 
@@ -86,6 +93,15 @@ def pipeline_label(run_params: dict[str, Any]) -> str:
     ``pipeline_name``."""
     names = run_params.get("pipeline_names") or run_params.get("pipeline_name") or ["__default__"]
     return ",".join([names] if isinstance(names, str) else names)
+
+
+def _is_training_checkpoint(dataset_name: str, data: Any) -> bool:
+    """A checkpoint a training node saved (``<variant>.checkpoint``, a sweep member's
+    ``<variant>.seed_<s>.checkpoint``), not one that was loaded and passed on."""
+    from ganforge.gan.state import CHECKPOINT_FORMAT
+
+    return (dataset_name.rpartition(".")[2] == "checkpoint" and isinstance(data, dict)
+            and data.get("format") == CHECKPOINT_FORMAT and "config" in data)
 
 
 def _versioned(catalog, name: str):  # noqa: ANN001, ANN202

@@ -17,12 +17,16 @@ import torch
 FILE_MODE, FOLDER_MODE = 0o666, 0o777
 
 
+#: how the temporary file of an atomic write ends (``.<target name>.<random part>.tmp``, beside the target)
+TEMPORARY_SUFFIX = ".tmp"
+
+
 def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
     """Write ``payload`` to ``path`` so readers see the old file or the new one, never half; the
     file gets the mode of any other output."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary, descriptor = _new_file(target.parent, f".{target.name}.", ".tmp")
+    temporary, descriptor = _new_file(target.parent, f".{target.name}.", TEMPORARY_SUFFIX)
     try:
         with os.fdopen(descriptor, "wb") as file:
             file.write(payload)
@@ -32,6 +36,18 @@ def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def temporaries_in(folder: str | os.PathLike) -> list[tuple[Path, Path]]:
+    """The temporary files of atomic writes in ``folder``, each with the target it was written for.
+    A killed process leaves its temporary behind; whether one is abandoned, only the caller can
+    tell (by a lock on the target, say)."""
+    found = []
+    for temporary in Path(folder).glob(f".*{TEMPORARY_SUFFIX}"):
+        target_name = temporary.name[1:-len(TEMPORARY_SUFFIX)].rpartition(".")[0]
+        if target_name and temporary.is_file() and not temporary.is_symlink():
+            found.append((temporary, temporary.with_name(target_name)))
+    return sorted(found)
 
 
 def new_folder(parent: str | os.PathLike, prefix: str) -> Path:

@@ -10,6 +10,7 @@ from ganforge.gan.data import DOMAINS, is_two_domain, pair_domains, seeded_subse
 from ganforge.gan.engine import (
     TrainingResult,
     check_input,
+    finish_resume_state,
     input_geometry,
     require_labels_if_conditional,
     spec_for,
@@ -50,6 +51,7 @@ __all__ = [
     "domains_of",
     "draw",
     "draw_pairs",
+    "finish_resume_state",
     "input_geometry",
     "interpolation_path",
     "is_two_domain",

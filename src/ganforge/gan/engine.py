@@ -38,7 +38,7 @@ from ganforge.gan.parallel import (
     with_global_batch_norm,
 )
 from ganforge.gan.recipes import RECIPES, Recipe, StepContext
-from ganforge.gan.resume import ResumeFile, resume_key
+from ganforge.gan.resume import ResumeFile, mark_finished, resume_key, resume_path
 from ganforge.gan.shards import ShardedImages
 from ganforge.gan.state import CHECKPOINT_FORMAT, TrainingState, load_weights, upgrade_checkpoint
 from ganforge.gan.variants import domains_of, recipe_of
@@ -211,7 +211,7 @@ def train_in_group(
         warm_start = upgrade_checkpoint(warm_start)
         _load_warm_start(state, warm_start, spec, group)
         warm_start_digest = content_digest(warm_start["networks"])
-    key = resume_key(config, model_input["fingerprint"] + (warm_start_digest or ""))
+    key = _resume_key(config, model_input["fingerprint"], warm_start_digest)
     resume = ResumeFile(training["resume_dir"], config["name"], key, training["resume"], writer=group.is_main)
     try:
         resumed_from = _restore(state, resume, config, group)
@@ -233,12 +233,27 @@ def train_in_group(
             checkpoint["domains"] = {domain: {key: model_input["domains"][domain].get(key) for key in
                                               ("fingerprint", "source", "normalization", "class_names")}
                                      for domain in DOMAINS}
-        resume.save({**state.state_dict(), **state.progress()}, finished=True)
         distributed = {"world_size": group.world_size, "backend": group.backend} if group.is_parallel else {}
         return TrainingResult(checkpoint, state.history, state.epoch_samples, state.snapshots, str(device),
                               resumed_from, distributed)
     finally:
         resume.release()
+
+
+def finish_resume_state(checkpoint: dict[str, Any]) -> bool:
+    """Mark the resume state that ``checkpoint`` came from finished, once the checkpoint is kept
+    (:func:`~ganforge.gan.training.train` does on return; the project's hooks, after the catalog
+    stored it). Until then the final state stays unfinished, so a run whose checkpoint was lost
+    (a full disk) is returned again by the same command instead of being trained again. Returns
+    whether a state was marked."""
+    config = checkpoint["config"]
+    key = _resume_key(config, checkpoint["data_fingerprint"], checkpoint.get("warm_start_digest"))
+    path = resume_path(config["training"]["resume_dir"], config["name"], key)
+    return mark_finished(path, key, checkpoint["epoch"], checkpoint["step"])
+
+
+def _resume_key(config: dict[str, Any], data_fingerprint: str, warm_start_digest: str | None) -> str:
+    return resume_key(config, data_fingerprint + (warm_start_digest or ""))
 
 
 def _class_frequencies(model_input: dict[str, Any], spec: dict[str, Any]) -> list[float]:
@@ -269,12 +284,37 @@ def _restore(state: TrainingState, resume: ResumeFile, config: dict[str, Any], g
             f"training.epochs = {epochs}. Set training.epochs to {saved['epoch']} or more to finish that "
             "run, or training.resume: false to train from scratch."
         )
+    _require_the_same_schedule(state.recipe, saved, config, resume.path)
     state.load_state_dict(saved)
     state.restore_progress(saved)
     verb = "Continuing the finished run of" if saved["finished"] else "Resuming"
     if group.is_main:
         logger.info("%s '%s' after epoch %d from %s.", verb, config["name"], state.epoch, resume.path)
     return state.epoch
+
+
+def _require_the_same_schedule(recipe: Recipe, saved: dict[str, Any], config: dict[str, Any], path: Path) -> None:
+    """A schedule that reads the run's length (CycleGAN's learning-rate decay) trained the saved
+    epochs for the length planned then. Continued to another length, the run is only the run of
+    that length if every epoch done would have been scheduled alike; otherwise it is refused."""
+    epochs = config["training"]["epochs"]
+    # a state written before the length was saved: a finished run had reached its planned length;
+    # an unfinished one is taken to be resumed by the command that started it
+    planned = int(saved.get("epochs", saved["epoch"] if saved["finished"] else epochs))
+    if planned == epochs:
+        return
+    for epoch in range(1, saved["epoch"] + 1):
+        trained, wanted = recipe.length_schedule(epoch, planned), recipe.length_schedule(epoch, epochs)
+        if trained != wanted:
+            raise ConfigError(
+                f"Cannot continue the {planned}-epoch run of '{config['name']}' ({path}) to {epochs} epochs: "
+                f"its epoch {epoch} trained with {_settings(trained)}, where a {epochs}-epoch run trains with "
+                f"{_settings(wanted)}. Set training.resume: false to train {epochs} epochs from scratch"
+                + ("." if saved["finished"] else f", or training.epochs: {planned} to finish that run."))
+
+
+def _settings(values: dict[str, float]) -> str:
+    return ", ".join(f"{name} {value:g}" for name, value in values.items())
 
 
 def _load_warm_start(state: TrainingState, checkpoint: dict[str, Any], spec: dict[str, Any], group: ProcessGroup
@@ -370,7 +410,9 @@ def _run_epochs(
                     seconds, row["images_per_second"])
         if writer is not None:
             _write_tensorboard(writer, name, row, state.epoch_samples[epoch], recipe.history_columns)
-        resume.save({**state.state_dict(), **state.progress()})
+        # the planned length, which a schedule that reads it needs to tell whether a continued
+        # run would train as a run of the new length does (_require_the_same_schedule)
+        resume.save({**state.state_dict(), **state.progress(), "epochs": training["epochs"]})
         if on_epoch_end is not None:
             on_epoch_end(state)
     if writer is not None:

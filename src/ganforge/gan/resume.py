@@ -1,23 +1,28 @@
 """The per-experiment resume state: written atomically each epoch, ignored with a warning when
 unreadable, locked so two runs of the same experiment never share (or clobber) one file.
 
-A finished run keeps its final state (marked finished), so that raising ``training.epochs``
-later continues it instead of starting over.
+A finished run keeps its final state, so that raising ``training.epochs`` later continues it
+instead of starting over. It is marked finished (:func:`mark_finished`) only once the run's
+result is kept (its checkpoint stored, in the pipeline): until then the final state is an
+unfinished one, which the same command picks up without training again. A run starts by
+removing the temporary files that killed writes left in the resume folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 from filelock import FileLock, Timeout
 
-from ganforge.utils import atomic_write_bytes, content_digest
+from ganforge.utils import atomic_write_bytes, content_digest, temporaries_in
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +47,11 @@ def resume_key(config: dict[str, Any], data_fingerprint: str) -> str:
     return content_digest({"config": relevant, "data": data_fingerprint}, length=12)
 
 
+def resume_path(directory: str | os.PathLike, name: str, key: str) -> Path:
+    """Where the resume state of variant ``name`` with :func:`resume_key` ``key`` is kept."""
+    return Path(directory) / f"{name}-{key}.pt"
+
+
 class ResumeFile:
     """``writer``: whether this process writes the file (in data-parallel training, rank 0 alone
     does; the other processes only read it, to resume at the same place)."""
@@ -52,7 +62,7 @@ class ResumeFile:
         self.key = key
         self.enabled = enabled
         self.writer = writer
-        self.path = self.directory / f"{name}-{key}.pt"
+        self.path = resume_path(self.directory, name, key)
         self._lock = FileLock(str(self.path) + ".lock")
         if not writer:
             return
@@ -69,6 +79,7 @@ class ResumeFile:
                 "state in %s and starts from scratch.",
                 self.path,
             )
+        remove_abandoned_temporaries(self.directory, held=self.path)
 
     def load(self) -> dict[str, Any] | None:
         if not self.enabled:
@@ -86,12 +97,11 @@ class ResumeFile:
             logger.warning("Ignoring unreadable resume file %s (%s); starting over.", self.path, error)
             return None
 
-    def save(self, state: dict[str, Any], finished: bool = False) -> None:
+    def save(self, state: dict[str, Any]) -> None:
+        """An epoch's state, unfinished (:func:`mark_finished` marks it once the checkpoint is stored)."""
         if not self.writer:
             return
-        buffer = io.BytesIO()
-        torch.save({"format": RESUME_FORMAT, "key": self.key, "finished": finished, **state}, buffer)
-        atomic_write_bytes(self.path, buffer.getvalue())
+        _write(self.path, {"format": RESUME_FORMAT, "key": self.key, **state, "finished": False})
 
     def release(self) -> None:
         if not self.writer:
@@ -99,3 +109,60 @@ class ResumeFile:
         if self._lock.is_locked:
             self._lock.release()
         Path(self._lock.lock_file).unlink(missing_ok=True)
+
+
+def mark_finished(path: Path, key: str, epoch: int, step: int) -> bool:
+    """Mark the resume state at ``path`` finished, if it is still the state the stored checkpoint
+    came from (this experiment's, at ``epoch`` and ``step``) and no run holds it; returns whether
+    it was marked. Left unmarked, the same command returns that state again without training."""
+    with lock_if_free(path) as free:
+        if not free or not path.exists():
+            return False
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as error:  # an unreadable file is ignored by the next run anyway
+            logger.warning("Could not mark %s finished (%s).", path, error)
+            return False
+        if state.get("key") != key or (state.get("epoch"), state.get("step")) != (epoch, step):
+            return False
+        if not state.get("finished"):
+            _write(path, {**state, "finished": True})
+        return True
+
+
+def remove_abandoned_temporaries(directory: Path, held: Path | None = None) -> list[Path]:
+    """Remove the temporary files of writes that were killed: those whose target no run holds
+    (``held``: the target whose lock the caller holds). Returns what was removed."""
+    removed = []
+    for temporary, target in temporaries_in(directory):
+        lock = contextlib.nullcontext(True) if target == held else lock_if_free(target)
+        with lock as free:
+            if free:
+                temporary.unlink(missing_ok=True)
+                removed.append(temporary)
+    if removed:
+        logger.info("Removed %d temporary file(s) of interrupted writes from %s.", len(removed), directory)
+    return removed
+
+
+@contextlib.contextmanager
+def lock_if_free(path: Path) -> Iterator[bool]:
+    """The lock of the resume file ``path`` for the duration, if no run holds it (yields False if
+    one does); the lock file is removed afterwards, as :meth:`ResumeFile.release` does."""
+    lock = FileLock(str(path) + ".lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
+        Path(lock.lock_file).unlink(missing_ok=True)
+
+
+def _write(path: Path, state: dict[str, Any]) -> None:
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(path, buffer.getvalue())

@@ -140,6 +140,12 @@ class Recipe(ABC):
         """Schedules (resolution growth, fade-in) hook in here."""
         return None
 
+    def length_schedule(self, epoch: int, epochs: int) -> dict[str, float]:
+        """What a schedule that reads the run's length sets for epoch ``epoch`` of an ``epochs``-epoch
+        run ({} for none). A run is only continued to another length if this agrees on every
+        epoch it has trained; a schedule counted in steps or images belongs in :meth:`state_dict`."""
+        return {}
+
     def progress(self) -> dict[str, float]:
         """Where a schedule stands, recorded with each epoch of the history (e.g. resolution, α)."""
         return {}

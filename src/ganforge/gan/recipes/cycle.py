@@ -95,11 +95,14 @@ class CycleRecipe(Recipe):
             raise ConfigError(f"Variant '{self.config['name']}': recipe.decay_epochs "
                               f"({self.config['recipe']['decay_epochs']}) is longer than training.epochs ({epochs}).")
 
-    def on_epoch_start(self, epoch: int) -> None:
+    def length_schedule(self, epoch: int, epochs: int) -> dict[str, float]:
         """Constant rates, then a linear fall over the last ``decay_epochs`` epochs (the last one
-        trains at 1/(decay_epochs + 1) of the rate, never at 0)."""
+        trains at 1/(decay_epochs + 1) of the rate, never at 0): it reads the run's length."""
         decay = self.config["recipe"]["decay_epochs"]
-        factor = 1.0 - max(0, epoch - (self.epochs - decay)) / (decay + 1)
+        return {"learning_rate_factor": 1.0 - max(0, epoch - (epochs - decay)) / (decay + 1)}
+
+    def on_epoch_start(self, epoch: int) -> None:
+        factor = self.length_schedule(epoch, self.epochs)["learning_rate_factor"]
         for name, optimizer in self.optimizers.items():
             for group in optimizer.param_groups:
                 group["lr"] = self.base_rates[name] * factor

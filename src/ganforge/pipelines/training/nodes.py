@@ -55,7 +55,8 @@ def train(
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[int, torch.Tensor], dict[int, dict[str, Any]], dict[str, Any]]:
     """Train (or resume) the variant; returns the checkpoint, the history table, per-epoch
     samples, generator snapshots for scoring, and facts about the run (device, resumed epoch)."""
-    result = train_variant(model_input, experiment_config, warm_start=warm_start)
+    # finished once the catalog has stored the checkpoint (GanForgeHooks.after_dataset_saved)
+    result = train_variant(model_input, experiment_config, warm_start=warm_start, finish_on_return=False)
     history = pd.DataFrame(result.history)
     info = {"device": result.device, "resumed_from_epoch": result.resumed_from_epoch,
             "epochs": experiment_config["training"]["epochs"],
