@@ -170,3 +170,39 @@ def test_resume_states_are_listed_and_pruned_by_age_and_finish(model_input, tiny
     assert [record.status for record in resume_states(resume_dir)] == ["unreadable"]
     assert outside.exists()
 
+
+def test_kedro_resume_states_lists_a_table_and_prunes_only_what_the_filters_name(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from ganforge.cli import cli
+    from ganforge.gan.resume import ResumeFile, mark_finished
+
+    from ..kedro_project import REPO
+
+    project = tmp_path / "project"  # the configuration is all the command reads
+    shutil.copytree(REPO / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
+    (project / "conf" / "local").mkdir()
+    shutil.copy(REPO / "pyproject.toml", project / "pyproject.toml")
+    (project / "src").mkdir()  # the package itself is the installed one
+    resume_dir = project / "data" / "06_models" / "resume"  # conf/base's training.resume_dir
+    for key, epoch in (("0123456789ab", 2), ("ba9876543210", 1)):
+        resume = ResumeFile(resume_dir, "dcgan", key, enabled=True)
+        resume.save({"epoch": epoch, "step": 4 * epoch, "epochs": 2})
+        resume.release()
+    assert mark_finished(resume_dir / "dcgan-0123456789ab.pt", "0123456789ab", 2, 8)
+    monkeypatch.chdir(project)
+
+    listed = CliRunner().invoke(cli, ["resume-states", "list"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    # (in a test, the first command of the process may also show warnings of imports before it)
+    lines = lines[lines.index("Resume states in data/06_models/resume:"):]
+    assert lines[1].split() == ["VARIANT", "KEY", "EPOCH", "STATUS", "SIZE", "LAST", "WRITTEN", "AGE", "(DAYS)"]
+    assert [line.split()[:4] for line in lines[2:4]] == [["dcgan", "0123456789ab", "2/2", "finished"],
+                                                         ["dcgan", "ba9876543210", "1/2", "unfinished"]]
+    unfiltered = CliRunner().invoke(cli, ["resume-states", "prune"])
+    assert unfiltered.exit_code == 2 and "--older-than DAYS, --finished, or both" in unfiltered.output
+    pruned = CliRunner().invoke(cli, ["resume-states", "prune", "--finished"])
+    assert pruned.exit_code == 0, pruned.output
+    assert "Removed data/06_models/resume/dcgan-0123456789ab.pt (finished, epoch 2/2" in pruned.output
+    assert sorted(path.name for path in resume_dir.iterdir()) == ["dcgan-ba9876543210.pt"]
