@@ -32,6 +32,11 @@ BOOKKEEPING = ("epochs", "resume", "resume_dir", "log_every", "tensorboard", "te
                "num_threads", "data_in_memory", "memory_budget_gb", "data_loader_workers")
 
 
+#: how long a run waits for a resume file's lock before it takes it to be held by a training: long
+#: enough for the brief holds of `kedro resume-states` and of marking a state finished
+LOCK_GRACE_SECONDS = 2.0
+
+
 def resume_key(config: dict[str, Any], data_fingerprint: str) -> str:
     """Identifies a training run for resuming: everything that changes the result except the
     number of epochs (so a run can be extended) and bookkeeping options."""
@@ -67,7 +72,7 @@ class ResumeFile:
         if not writer:
             return
         try:
-            self._lock.acquire(timeout=0)
+            self._lock.acquire(timeout=LOCK_GRACE_SECONDS)
         except Timeout:
             # Another process is training the same experiment right now: keep our own file.
             self.path = self.directory / f"{name}-{key}-pid{os.getpid()}.pt"
@@ -115,7 +120,7 @@ def mark_finished(path: Path, key: str, epoch: int, step: int) -> bool:
     """Mark the resume state at ``path`` finished, if it is still the state the stored checkpoint
     came from (this experiment's, at ``epoch`` and ``step``) and no run holds it; returns whether
     it was marked. Left unmarked, the same command returns that state again without training."""
-    with lock_if_free(path) as free:
+    with lock_if_free(path, timeout=LOCK_GRACE_SECONDS) as free:
         if not free or not path.exists():
             return False
         try:
@@ -146,12 +151,13 @@ def remove_abandoned_temporaries(directory: Path, held: Path | None = None) -> l
 
 
 @contextlib.contextmanager
-def lock_if_free(path: Path) -> Iterator[bool]:
-    """The lock of the resume file ``path`` for the duration, if no run holds it (yields False if
-    one does); the lock file is removed afterwards, as :meth:`ResumeFile.release` does."""
+def lock_if_free(path: Path, timeout: float = 0) -> Iterator[bool]:
+    """The lock of the resume file ``path`` for the duration, if no run holds it within ``timeout``
+    seconds (yields False if one does); the lock file is removed afterwards, as
+    :meth:`ResumeFile.release` does."""
     lock = FileLock(str(path) + ".lock")
     try:
-        lock.acquire(timeout=0)
+        lock.acquire(timeout=timeout)
     except Timeout:
         yield False
         return
