@@ -27,6 +27,10 @@ class ManifestError(ConfigError):
     """A file given to ``kedro reproduce`` is not a run manifest it accepts (see ganforge.reproduction)."""
 
 
+class CheckpointError(GanForgeError):
+    """A checkpoint's weights do not fit the networks its own model_spec describes."""
+
+
 class TrainingDivergedError(GanForgeError):
     """A loss became NaN or infinite."""
 

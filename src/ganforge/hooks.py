@@ -1,4 +1,5 @@
-"""Project hooks: run facts for the manifests, telemetry off, one clear line for user errors, the
+"""Project hooks: run facts for the manifests, telemetry off, one clear line for user errors
+(ganforge.error_report), settings checked before any node runs (ganforge.run_checks), the
 folders a run writes into kept inside data/ when --params names them, each run reading back
 the versions it saved itself (in Airflow, the versions its DAG run saved), and a training marked
 finished only once the catalog has stored its checkpoint."""
@@ -13,7 +14,9 @@ from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
+from ganforge.error_report import install_short_error_hook
 from ganforge.project_paths import check_written_paths
+from ganforge.run_checks import check_environment, check_load_versions, check_parameters
 from ganforge.run_version import run_version_from_environment
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
@@ -38,10 +41,9 @@ class GanForgeHooks:
                    if isinstance(section.get(domain), dict)}
             for name, section in context.params.items() if isinstance(section, dict) and "variant" in section
             and any(domain in section for domain in ("domain_a", "domain_b"))}
-        _install_short_error_hook()
-        node_logger = logging.getLogger("kedro.pipeline.node")
-        if not any(isinstance(existing, _UserErrorsOnce) for existing in node_logger.filters):
-            node_logger.addFilter(_UserErrorsOnce())
+        # again here: a logging configuration applied after the settings were imported replaces it
+        install_short_error_hook()
+        check_environment(context.config_loader.conf_source, context.env)
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:  # noqa: ANN001
@@ -49,6 +51,8 @@ class GanForgeHooks:
         # --params (and kedro reproduce's manifest) may not send a run's writes outside data/
         check_written_paths(run_params.get("runtime_params") or {}, self._params, project_path)
         _require_domain_parameters(pipeline, catalog)
+        check_parameters(pipeline, catalog)
+        check_load_versions(catalog, dict(run_params.get("load_versions") or {}))
         self._catalog = catalog
         # Kedro's session id is also the save version of every versioned dataset of this run,
         # so it identifies the run's checkpoint, grids and reports together.
@@ -171,39 +175,3 @@ def _require_domain_parameters(pipeline, catalog) -> None:  # noqa: ANN001
             f"Missing parameters {', '.join(missing)}: a two-domain variant needs the data settings of both "
             f"domains. Add them to conf/base/parameters_{variant}.yml, e.g. `{variant}: {{domain_b: {{data: "
             "{source: sklearn_digits}}}}` (any data source, as under `data:`).")
-
-
-class _UserErrorsOnce(logging.Filter):
-    """Drops Kedro's "Node ... failed with error" record when the error is one the user can fix:
-    the excepthook below prints it once, as one line, at the end of the run."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        from ganforge.errors import GanForgeError
-
-        error = sys.exc_info()[1]  # Kedro logs from inside its except block
-        while error is not None and not isinstance(error, GanForgeError):
-            error = error.__cause__ or error.__context__
-        return error is None
-
-
-def _install_short_error_hook() -> None:
-    """Errors the user can fix (bad data, config, missing weights) end in one message, not a
-    page of framework traceback; GANFORGE_TRACEBACK=1 shows the traceback as well."""
-    from ganforge.errors import GanForgeError
-
-    previous = sys.excepthook
-    if getattr(previous, "_ganforge", False) or os.environ.get("GANFORGE_TRACEBACK"):
-        return
-
-    def excepthook(kind, error, traceback) -> None:  # noqa: ANN001
-        cause = error
-        while cause is not None and not isinstance(cause, GanForgeError):
-            cause = cause.__cause__ or cause.__context__
-        if cause is None:
-            previous(kind, error, traceback)
-            return
-        print(f"\nError ({type(cause).__name__}): {cause}\n"
-              "(Set GANFORGE_TRACEBACK=1 to see the traceback.)", file=sys.stderr)
-
-    excepthook._ganforge = True  # type: ignore[attr-defined]
-    sys.excepthook = excepthook

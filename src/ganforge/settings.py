@@ -4,6 +4,7 @@ import warnings
 
 from kedro.config import OmegaConfigLoader
 
+from ganforge.error_report import install_short_error_hook
 from ganforge.hooks import GanForgeHooks
 from ganforge.run_version import RunVersionStore
 from ganforge.tracking import TrackingHooks
@@ -17,6 +18,11 @@ DISABLE_HOOKS_FOR_PLUGINS = ("kedro-mlflow", "kedro_mlflow")
 # The session id is every dataset's save version; GANFORGE_RUN_VERSION, when set (by the Airflow
 # DAG templates), makes it one version for all the sessions of a DAG run.
 SESSION_STORE_CLASS = RunVersionStore
+
+# Kedro imports these settings before any session exists: errors from then on (an unknown pipeline,
+# a bad --env) end in one line as well. Kedro has configured its logging (and rich's traceback
+# hook, which this one hands bugs to) by now.
+install_short_error_hook()
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -8,6 +8,7 @@ histories, artifacts) the active run. What this adds for GAN Forge:
   saying what to do (``tracking.mlflow_unreachable: fail``, the default), or the run goes on
   untracked with a warning (``warn``); every file the catalog writes is written either way;
 - in a distributed run only rank 0 logs (``RANK`` as torchrun sets it);
+- a failed run is closed once (and says so once), not once per node that ran;
 - each run is tagged with its variants, the git commit and the Kedro run id (also the save
   version of the run's checkpoint and reports), and, as each run manifest is saved, with that
   variant's data fingerprint, source and version; the manifest's resolved configuration (the
@@ -108,6 +109,11 @@ class TrackingHooks(MlflowHook):
         super().before_pipeline_run(self._portable_run_params(run_params), pipeline, catalog)
         if self._is_mlflow_enabled:
             mlflow.set_tags(_run_tags(run_params, pipeline))
+            # kedro-mlflow restarts the run before each node (for threads). Nested, every restart
+            # in this thread would stack the same run once more, and a failed run would be closed,
+            # and logged as closed, once per node that ran. Not nested, a restart of the run that
+            # is already active here is skipped.
+            self.mlflow_config.tracking.run.nested = False
 
     def _portable_run_params(self, run_params: dict[str, Any]) -> dict[str, Any]:
         """``run_params`` as kedro-mlflow tags them: paths relative to the project root, and no

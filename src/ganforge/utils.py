@@ -12,6 +12,8 @@ from typing import Any
 
 import torch
 
+from ganforge.errors import ConfigError
+
 #: the modes every file and folder of a run is created with, before the umask (0644 and 0755 under
 #: the usual 022); tempfile's mkstemp and mkdtemp would give 0600 and 0700 instead
 FILE_MODE, FOLDER_MODE = 0o666, 0o777
@@ -72,21 +74,40 @@ def _new_file(parent: Path, prefix: str, suffix: str) -> tuple[Path, int]:
             continue
 
 
-def resolve_device(requested: str = "auto") -> torch.device:
-    """``auto`` picks CUDA, then Apple MPS, then CPU; anything else is passed to ``torch.device``."""
+def resolve_device(requested: str = "auto", setting: str = "training.device") -> torch.device:
+    """``auto`` picks CUDA, then Apple MPS, then CPU; anything else must name a device this
+    machine has. ``setting`` names the parameter in the error.
+
+    Raises:
+        ConfigError: the name is not a device, or this machine does not have it.
+    """
     if requested == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        if _mps_available():
             return torch.device("mps")
         return torch.device("cpu")
-    device = torch.device(requested)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"training.device is '{requested}' but CUDA is not available on this machine. "
-            "Use 'auto' or 'cpu'."
-        )
+    try:
+        device = torch.device(requested)
+    except (RuntimeError, TypeError):
+        raise ConfigError(f"{setting} is '{requested}', which is not a device: use auto, cpu, cuda, "
+                          "cuda:<index> or mps.") from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ConfigError(f"{setting} is '{requested}' but CUDA is not available on this machine. "
+                              "Use 'auto' or 'cpu'.")
+        if device.index is not None and device.index >= count:
+            raise ConfigError(f"{setting} is '{requested}' but this machine has {count} CUDA device(s), "
+                              f"cuda:0 to cuda:{count - 1}. Use one of them, or 'auto'.")
+    if device.type == "mps" and not _mps_available():
+        raise ConfigError(f"{setting} is '{requested}' but Apple MPS is not available on this machine. "
+                          "Use 'auto' or 'cpu'.")
     return device
+
+
+def _mps_available() -> bool:
+    return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
 
 
 def deep_merge(base: dict, override: dict | None) -> dict:

@@ -76,7 +76,8 @@ def test_the_hook_refuses_params_before_the_run(project, monkeypatch):
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # the hook installs its own
     hooks = GanForgeHooks()
     params = {"training_defaults": {"resume_dir": "/tmp/resume"}}
-    hooks.after_context_created(SimpleNamespace(params=params))
+    hooks.after_context_created(SimpleNamespace(params=params, env=None,
+                                                config_loader=SimpleNamespace(conf_source="conf")))
     catalog = DataCatalog()
     with pytest.raises(ConfigError, match="training_defaults.resume_dir"):
         hooks.before_pipeline_run({"runtime_params": params, "project_path": str(project)}, Pipeline([]), catalog)

@@ -21,7 +21,8 @@ def run_info_of(run_params: dict, monkeypatch) -> dict:
     """The ``run_info`` the project hook gives the nodes of a run started with ``run_params``."""
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # the hook installs its own
     hooks = GanForgeHooks()
-    hooks.after_context_created(SimpleNamespace(params={}))
+    hooks.after_context_created(SimpleNamespace(params={}, env=None,
+                                                config_loader=SimpleNamespace(conf_source="conf")))
     catalog = DataCatalog()
     hooks.before_pipeline_run({"session_id": "2026-12-07T11.51.28.945Z", **run_params}, Pipeline([]), catalog)
     return catalog.load("run_info")

@@ -80,7 +80,7 @@ class TorchDataset(AbstractVersionedDataset[Any, Any]):
             data = torch.load(buffer, map_location="cpu", weights_only=True)
         except Exception as error:  # torch raises several types for truncated/corrupt files
             raise DatasetError(
-                f"Could not read '{load_path}' as a weights-only PyTorch file ({error}). "
+                f"Could not read '{load_path}' as a weights-only PyTorch file ({_first_sentence(error)}). "
                 "The file may be truncated or was not written by GAN Forge."
             ) from error
         return _with_shards(data, Path(load_path + SHARDS_SUFFIX))
@@ -133,6 +133,11 @@ class TorchDataset(AbstractVersionedDataset[Any, Any]):
 
     def _invalidate_cache(self) -> None:
         self._fs.invalidate_cache(get_filepath_str(self._filepath, self._protocol))
+
+
+def _first_sentence(error: Exception) -> str:
+    """torch's reasons run to a paragraph; the first sentence says what failed."""
+    return str(error).strip().splitlines()[0].split(". ")[0] if str(error).strip() else type(error).__name__
 
 
 SHARDS_SUFFIX = ".shards"

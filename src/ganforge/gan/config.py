@@ -18,7 +18,7 @@ from ganforge.gan.networks import ARCHITECTURES, INITIALIZERS, build_discriminat
 from ganforge.gan.objectives import OBJECTIVES
 from ganforge.gan.recipes import RECIPES
 from ganforge.gan.variants import VARIANTS, recipe_of
-from ganforge.utils import deep_merge
+from ganforge.utils import deep_merge, resolve_device
 
 
 class _Strict(BaseModel):
@@ -135,7 +135,8 @@ def resolve_experiment_config(
     validate it all. ``fix`` ends the error message (by default: the parameters file to edit).
 
     Raises:
-        ConfigError: naming every bad key with its location, e.g. ``wgan.training.n_critic``.
+        ConfigError: naming every bad key with its location, e.g. ``wgan.training.n_critic``,
+            or a ``training.device`` that this machine does not have.
     """
     name = (variant or {}).get("name", "<unnamed>")
     fix = fix or f"Fix conf/base/parameters_{name}.yml (or parameters_training.yml for shared defaults)."
@@ -155,6 +156,7 @@ def resolve_experiment_config(
     OBJECTIVES[config["objective"]["loss"]]
     for operation in config["training"]["augment"]:
         AUGMENTATIONS[operation]
+    resolve_device(config["training"]["device"])  # a device this machine lacks is known before any node runs
     return config
 
 

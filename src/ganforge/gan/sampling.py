@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ganforge.errors import CheckpointError
 from ganforge.gan.data import DOMAINS
 from ganforge.gan.networks import ARCHITECTURES, build_generator
 from ganforge.gan.networks.translation import build_translator, domain_channels
@@ -26,11 +27,22 @@ def sampling_weights(checkpoint: dict[str, Any], use_ema: bool) -> tuple[dict[st
     return checkpoint["networks"]["generator"], "raw"
 
 
+def _load_weights(network: nn.Module, weights: dict[str, torch.Tensor], name: str) -> None:
+    try:
+        network.load_state_dict(weights)
+    except RuntimeError as error:  # torch's report of missing, unexpected or mis-sized tensors
+        first = str(error).splitlines()[1].strip() if len(str(error).splitlines()) > 1 else str(error)
+        raise CheckpointError(
+            f"The checkpoint's {name} weights do not fit the network its model_spec describes ({first}): "
+            "the file was edited or put in another variant's folder. Choose another checkpoint version."
+        ) from error
+
+
 def _generator(spec: dict[str, Any], weights: dict[str, torch.Tensor], device: torch.device) -> nn.Module:
     # building draws initial weights (replaced next) from the global generator: leave it as it was
     with torch.random.fork_rng(devices=[]):
         generator = build_generator(spec)
-    generator.load_state_dict(weights)
+    _load_weights(generator, weights, "generator")
     return generator.to(device).eval()
 
 
@@ -150,8 +162,8 @@ def translate(
     channels_a, channels_b = domain_channels(spec)
     a_to_b = build_translator(spec, channels_a, channels_b)
     b_to_a = build_translator(spec, channels_b, channels_a)
-    a_to_b.load_state_dict(weights["generator_ab"])
-    b_to_a.load_state_dict(weights["generator_ba"])
+    _load_weights(a_to_b, weights["generator_ab"], "generator_ab")
+    _load_weights(b_to_a, weights["generator_ba"], "generator_ba")
     there, back = (a_to_b, b_to_a) if direction == "ab" else (b_to_a, a_to_b)
     there, back = there.to(target).eval(), back.to(target).eval()
     domains = checkpoint["domains"]

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ganforge.errors import ConfigError, validation_problems
-from ganforge.utils import deep_merge
+from ganforge.utils import deep_merge, resolve_device
 
 #: the backbones a score can be computed with (see ganforge.metrics.backbones.choose_backbone)
 BACKBONE_KINDS = ("auto", "inception", "classifier", "rotation", "none")
@@ -60,7 +60,9 @@ def resolve_evaluation_config(defaults: dict[str, Any], overrides: dict[str, Any
     """``defaults`` (parameters_evaluation.yml) under a variant's own ``evaluation:`` section;
     ``fix`` ends the error message (by default: the parameters files to edit)."""
     try:
-        return EvaluationConfig.model_validate(deep_merge(defaults or {}, overrides)).model_dump(mode="json")
+        config = EvaluationConfig.model_validate(deep_merge(defaults or {}, overrides)).model_dump(mode="json")
     except ValidationError as error:
         fix = fix or "Fix conf/base/parameters_evaluation.yml or the variant's evaluation: section."
         raise ConfigError(f"Invalid evaluation parameters: {validation_problems(error, where)}. {fix}") from None
+    resolve_device(config["device"], f"{where}.device")
+    return config

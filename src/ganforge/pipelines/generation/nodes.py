@@ -11,14 +11,54 @@ from typing import Any
 
 import torch
 from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ganforge.errors import ConfigError
+from ganforge.errors import ConfigError, validation_problems
 from ganforge.gan import draw, draw_pairs, interpolation_path, render, sampling_weights, upgrade_checkpoint
 from ganforge.images import animated_gif, grid_image
+from ganforge.utils import resolve_device
 
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_PARTITION = "{version}/checkpoint"
+
+
+class _Strict(BaseModel):
+    # every key is required: the values live in conf/base/parameters_generate.yml alone
+    model_config = ConfigDict(extra="forbid")
+
+
+class InterpolationSettings(_Strict):
+    seeds: list[int] = Field(min_length=2)
+    steps: int = Field(ge=1)
+    scale: int = Field(ge=1, le=64)
+
+
+class GenerateSettings(_Strict):
+    checkpoint: str | int
+    count: int = Field(ge=1)
+    seed: int
+    truncation: float | None = Field(gt=0)
+    labels: int | None = Field(ge=0)
+    use_ema: bool
+    batch_size: int = Field(ge=1)
+    device: str
+    interpolation: InterpolationSettings
+
+
+def check_generate_settings(generate: dict[str, Any]) -> dict[str, Any]:
+    """``generate:`` checked in full; the project hooks call this before any node runs.
+
+    Raises:
+        ConfigError: naming each bad key, e.g. ``generate.count``, or a device this machine lacks.
+    """
+    try:
+        settings = GenerateSettings.model_validate(generate).model_dump(mode="json")
+    except ValidationError as error:
+        raise ConfigError(f"Invalid generate parameters: {validation_problems(error, 'generate')}. Fix "
+                          "conf/base/parameters_generate.yml or the --params given.") from None
+    resolve_device(settings["device"], "generate.device")
+    return settings
 
 
 def choose_checkpoint(

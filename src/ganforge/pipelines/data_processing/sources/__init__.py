@@ -13,10 +13,12 @@ that use it, since importing it costs seconds on every run.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ganforge.errors import ConfigError
 
 from ..image_decoding import decode_image
-from ..params import SOURCE_OPTIONS, DataParams
+from ..params import SOURCE_OPTIONS, DataParams, parse_data_params
 from . import digits, emoji, image_folder, tensor_file, torchvision_files  # noqa: F401  (each registers its source)
 from .base import SOURCES, UINT8_RANGE, Source, SourceData, seeded_order
 from .derived import apply_transform, keep_part, part_bounds, transform_images
@@ -30,6 +32,7 @@ __all__ = [
     "Source",
     "SourceData",
     "apply_transform",
+    "check_data_settings",
     "check_source",
     "decode_chunks",
     "decode_image",
@@ -47,6 +50,14 @@ __all__ = [
 def check_source(source: str) -> None:
     """The valid ``data.source`` values are the names in :data:`SOURCES`, no second list."""
     SOURCES[source]  # noqa: B018  (the registry's error names the setting and the valid sources)
+
+
+def check_data_settings(params: dict[str, Any] | None) -> None:
+    """What can be checked of a ``data:`` section before anything is read: the source, every
+    value, and that the source reads the options given (the project hooks call this before any
+    node runs)."""
+    check_source((params or {}).get("source", "mnist_builtin"))
+    settle_source_defaults(parse_data_params(params))
 
 
 def settle_source_defaults(params: DataParams) -> DataParams:
