@@ -10,7 +10,7 @@ import pytest
 from kedro.io import DatasetError
 
 from ganforge.error_report import HINT, install_short_error_hook, user_error_line
-from ganforge.errors import ConfigError
+from ganforge.errors import CheckpointError, ConfigError
 from ganforge.run_checks import check_environment
 from ganforge.utils import resolve_device
 
@@ -88,3 +88,11 @@ def test_a_device_this_machine_lacks_is_a_config_error(device, problem):
     with pytest.raises(ConfigError, match=problem):
         resolve_device(device, "evaluation.device")
     assert resolve_device("cpu").type == "cpu"
+
+
+@pytest.mark.parametrize("content", [{"generator": {}}, [1, 2, 3]])
+def test_a_torch_file_that_is_not_a_checkpoint_is_a_checkpoint_error(content):
+    from ganforge.gan.state import upgrade_checkpoint
+
+    with pytest.raises(CheckpointError, match="not a GAN Forge checkpoint"):
+        upgrade_checkpoint(content)

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ganforge.errors import CheckpointError
 from ganforge.gan.ema import ExponentialMovingAverage
 from ganforge.gan.networks import normalized_spec
 from ganforge.gan.recipes import Recipe
@@ -95,6 +96,12 @@ def upgrade_checkpoint(checkpoint: dict[str, Any]) -> dict[str, Any]:
     """A checkpoint of an older GAN Forge in today's layout (0.1 had one generator and one
     discriminator at the top level), so old versions can still be sampled, scored and
     warm-started from."""
+    if not isinstance(checkpoint, dict) or "model_spec" not in checkpoint:
+        # a weights-only torch file of something else (a bare state_dict, another tool's save)
+        raise CheckpointError(
+            "The file is a PyTorch file but not a GAN Forge checkpoint (it has no model_spec): "
+            "choose a version that a GAN Forge training saved."
+        )
     if checkpoint.get("format") == "ganforge-checkpoint-v1":
         checkpoint = _from_v1(checkpoint)
     spec = dict(checkpoint["model_spec"])
