@@ -53,6 +53,7 @@ class GanForgeHooks:
         _require_domain_parameters(pipeline, catalog)
         check_parameters(pipeline, catalog)
         check_load_versions(catalog, dict(run_params.get("load_versions") or {}))
+        _remove_abandoned_writes(project_path / "data")
         self._catalog = catalog
         # Kedro's session id is also the save version of every versioned dataset of this run,
         # so it identifies the run's checkpoint, grids and reports together.
@@ -97,6 +98,15 @@ def pipeline_label(run_params: dict[str, Any]) -> str:
     ``pipeline_name``."""
     names = run_params.get("pipeline_names") or run_params.get("pipeline_name") or ["__default__"]
     return ",".join([names] if isinstance(names, str) else names)
+
+
+def _remove_abandoned_writes(data_folder: Path) -> None:
+    """Temporaries that killed saves left anywhere under data/ (the engine cleans its resume
+    folder itself, by lock) go at the next run, once old enough not to be another run's."""
+    from ganforge.utils import remove_abandoned_temporaries
+
+    for temporary in remove_abandoned_temporaries(data_folder):
+        logger.info("Removed %s, left by a save that was interrupted.", temporary)
 
 
 def _is_training_checkpoint(dataset_name: str, data: Any) -> bool:

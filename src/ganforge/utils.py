@@ -52,6 +52,28 @@ def temporaries_in(folder: str | os.PathLike) -> list[tuple[Path, Path]]:
     return sorted(found)
 
 
+#: an atomic write takes seconds; a temporary this old belongs to a process that was killed
+ABANDONED_AFTER_SECONDS = 3600
+
+
+def remove_abandoned_temporaries(folder: str | os.PathLike, now: float | None = None) -> list[Path]:
+    """Delete the temporaries of atomic writes anywhere under ``folder`` (a catalog version folder
+    of a run killed while saving, say) last written over ``ABANDONED_AFTER_SECONDS`` ago; younger
+    ones may belong to a run saving right now. Returns what was deleted."""
+    import time
+
+    cutoff = (time.time() if now is None else now) - ABANDONED_AFTER_SECONDS
+    removed = []
+    for temporary in Path(folder).rglob(f".*{TEMPORARY_SUFFIX}"):
+        try:
+            if temporary.is_file() and not temporary.is_symlink() and temporary.stat().st_mtime < cutoff:
+                temporary.unlink()
+                removed.append(temporary)
+        except FileNotFoundError:  # another run cleaned it first
+            continue
+    return removed
+
+
 def new_folder(parent: str | os.PathLike, prefix: str) -> Path:
     """A new, empty folder in ``parent`` named ``prefix`` + a random part, with the mode of any
     other output folder (a staging or partial folder that is renamed into place as one)."""

@@ -23,11 +23,20 @@ from tests.kedro_project import (
     latest,
     make_project,
     tiny_params,
+    tracked_runs,
+    tracking_client,
     versions,
     write_unlabeled_folder,
 )
 
 pytestmark = pytest.mark.e2e
+
+# the notebook test walks the same default run; run from this module, it shares this worker's copy
+from tests.notebooks.notebook_run import (  # noqa: E402, F401
+    kernel_for_this_interpreter,
+    test_notebook_runs_against_a_tiny_run,
+    tiny_run,
+)
 
 
 @pytest.fixture
@@ -248,3 +257,30 @@ def test_a_crafted_manifest_is_refused_before_anything_is_written(full_run, tmp_
     assert "Error: Not reproducing" in result.stderr and "training.resume_dir" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert not outside.exists() and versions(manifests) == before
+
+
+def test_a_run_logs_parameters_metric_histories_and_artifacts(tiny_default_run):
+    project, _ = tiny_default_run
+    run = tracked_runs(project)[0]  # other tests run more pipelines in this project afterwards
+    client = tracking_client(project)
+    assert run.info.status == "FINISHED" and run.info.run_name == "__default__"
+    tags, params = run.data.tags, run.data.params
+    kedro_run_id = versions(project / "data/06_models/wgan/checkpoint.pt")[0].name
+    assert tags["kedro.run_id"] == kedro_run_id  # the save version of the run's checkpoint and reports
+    assert set(tags["ganforge.variants"].split(",")) == set(ONE_DOMAIN_VARIANTS) | {"cogan", "cyclegan"}
+    # the parameters as written (flattened) and as the run resolved them
+    assert params["wgan.variant.training.epochs"] == "2" and params["wgan.resolved.training.epochs"] == "2"
+    assert params["wgan.resolved.training.n_critic"] == "5"  # from wgan's own section over the defaults
+    assert tags["wgan.data.source"] == "mnist_builtin" and len(tags["wgan.data.fingerprint"]) == 16
+    assert tags["cyclegan.data.domain_b.source"] == "sklearn_digits"
+
+    for variant in ("wgan", "cyclegan"):
+        losses = client.get_metric_history(run.info.run_id, f"{variant}.train.generator_loss")
+        assert sorted(metric.step for metric in losses) == [1, 2]  # one point per epoch
+        assert client.get_metric_history(run.info.run_id, f"{variant}.train.images_per_second")
+        assert run.data.metrics[f"{variant}.fid"] > 0
+        logged = {artifact.path for artifact in client.list_artifacts(run.info.run_id, variant)}
+        assert {f"{variant}/{name}" for name in ("final_grid.png", "progress.gif", "loss_curve.png",
+                                                 "run_manifest.json")} <= logged
+    curve = client.get_metric_history(run.info.run_id, "wgan.curve.fid")
+    assert sorted(metric.step for metric in curve) == [1, 2]  # evaluation.every_n_epochs=1

@@ -50,3 +50,29 @@ def test_folders_renamed_into_place_have_the_mode_of_any_other_folder(tmp_path, 
 def test_new_folders_are_new(tmp_path):
     folders = {new_folder(tmp_path, "x-") for _ in range(20)}
     assert len(folders) == 20 and all(not any(folder.iterdir()) for folder in folders)
+
+
+def test_a_killed_save_leaves_a_temporary_that_the_next_run_removes_once_abandoned(tmp_path):
+    import os
+    import time
+
+    from ganforge.hooks import _remove_abandoned_writes
+    from ganforge.utils import ABANDONED_AFTER_SECONDS
+
+    version = tmp_path / "data/06_models/wgan/checkpoint.pt/2026-12-01T10.00.00.000Z"
+    version.mkdir(parents=True)
+    killed = version / ".checkpoint.pt.a1b2c3.tmp"       # a save killed a day ago
+    killed.write_bytes(b"half a checkpoint")
+    old = time.time() - 24 * 3600
+    os.utime(killed, (old, old))
+    saving = version.parent / "2026-12-07T10.00.00.000Z" / ".checkpoint.pt.d4e5f6.tmp"  # a run saving now
+    saving.parent.mkdir()
+    saving.write_bytes(b"being written")
+    user_file = version / "notes.tmp"                    # not an atomic write's temporary
+    user_file.write_bytes(b"mine")
+    os.utime(user_file, (old, old))
+
+    _remove_abandoned_writes(tmp_path / "data")
+    assert not killed.exists()
+    assert saving.exists() and user_file.exists()
+    assert time.time() - saving.stat().st_mtime < ABANDONED_AFTER_SECONDS

@@ -59,6 +59,7 @@ def test_the_registry_names_no_folder_of_the_machine(store, tmp_path):
     version = MlflowClient(store, store).get_model_version_by_alias("ganforge.wgan", "champion")
     assert version.tags["checkpoint"] == "data/06_models/wgan/checkpoint.pt/v1/checkpoint.pt"
     assert str(tmp_path) not in "".join(version.tags.values())
+    assert version.source == "data/06_models/wgan/checkpoint.pt/v1/checkpoint.pt"  # no run is active here
     assert dataset.load()["backbone"]["weights_source"] == "data/weights/pt_inception.pth"
 
 

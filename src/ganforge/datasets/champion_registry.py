@@ -77,8 +77,9 @@ class ChampionRegistryDataset(AbstractDataset):
         run = mlflow.active_run()
         # tags name paths relative to the project root (Kedro runs there), no folder of this machine
         tags = portable_paths({"record": record, "checkpoint": str(checkpoint)}, Path.cwd())
+        # with no run to point at, the source is the checkpoint, as the tag names it (relative)
         version = client.create_model_version(
-            self._name, source=f"runs:/{run.info.run_id}" if run else checkpoint.resolve().as_uri(),
+            self._name, source=f"runs:/{run.info.run_id}" if run else tags["checkpoint"],
             run_id=run.info.run_id if run else None, description=reason,
             tags={"record": json.dumps(tags["record"]), "checkpoint": tags["checkpoint"],
                   **{key: str(record.get(key)) for key in READABLE_TAGS}})

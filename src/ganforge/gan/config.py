@@ -82,6 +82,9 @@ class TrainingConfig(_Strict):
     device: str = "auto"
     precision: Literal["fp32", "bf16"] = "fp32"
     num_threads: int | None = Field(None, ge=1)
+    #: convolution weights and batches stored channels-last (NHWC), which CPU and GPU convolutions
+    #: run faster on (benchmarks/bench_training.py); off by default so runs stay bit-identical
+    channels_last: bool = False
     seed: int = 42
     epochs: int = Field(10, ge=1)
     batch_size: int = Field(64, ge=2)

@@ -24,6 +24,9 @@ class Batch:
     def size(self) -> int:
         return self.real.shape[0]
 
+    def in_memory_format(self, memory_format: torch.memory_format) -> Batch:
+        return Batch(self.real.contiguous(memory_format=memory_format), self.labels)
+
 
 class InMemoryBatches:
     """The whole data set on the training device as one uint8 tensor (4× smaller than floats,
@@ -133,6 +136,9 @@ class DomainPair:
 
     a: Batch
     b: Batch
+
+    def in_memory_format(self, memory_format: torch.memory_format) -> DomainPair:
+        return DomainPair(self.a.in_memory_format(memory_format), self.b.in_memory_format(memory_format))
 
     @property
     def size(self) -> int:

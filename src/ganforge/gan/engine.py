@@ -147,6 +147,11 @@ def _in_memory(model_input: dict[str, Any], training: dict[str, Any]) -> dict[st
     return {**model_input, "images": images.to_tensor()}
 
 
+def memory_format(training: dict[str, Any]) -> torch.memory_format:
+    """The layout of the networks' convolution weights and of the batches (``training.channels_last``)."""
+    return torch.channels_last if training.get("channels_last") else torch.contiguous_format
+
+
 def _image_count(model_input: dict[str, Any]) -> int:
     if is_two_domain(model_input):
         return min(domain["images"].shape[0] for domain in model_input["domains"].values())
@@ -158,7 +163,8 @@ def _new_state(config: dict[str, Any], spec: dict[str, Any], device: torch.devic
     training = config["training"]
     torch.manual_seed(training["seed"])
     recipe: Recipe = RECIPES[recipe_of(config["name"])](config, spec)
-    networks = {name: network.to(device) for name, network in recipe.build_networks().items()}
+    networks = {name: network.to(device, memory_format=memory_format(training))
+                for name, network in recipe.build_networks().items()}
     if group.is_parallel:
         networks = {name: with_global_batch_norm(network) for name, network in networks.items()}
     # the recipe's steps run through the data-parallel wrappers; everything else uses the networks
@@ -431,9 +437,10 @@ def _train_epoch(state: TrainingState, batches: Any, step: StepContext, config: 
                f"{training['epochs']}", unit="step", leave=False, disable=None if group.is_main else True,
                dynamic_ncols=True)
     checked = 0
+    layout = memory_format(training)
     for index, batch in enumerate(bar):
         step.logs = {}
-        state.recipe.train_step(batch, step)
+        state.recipe.train_step(batch.in_memory_format(layout), step)
         state.step += 1
         log.record(index, step.logs)
         if (index + 1) % training["log_every"] == 0 or index + 1 == batches.steps_per_epoch:

@@ -1,5 +1,9 @@
 """notebooks/explore_experiment.ipynb runs headless (nbclient) against a tiny run of a throw-away
-project copy, and shows images (the sample grid and the loss plot)."""
+project copy, and shows images (the sample grid and the loss plot).
+
+Collected through tests/e2e/test_kedro_run.py, which imports this test: pytest-xdist keeps a
+module's tests on one worker (`--dist=loadscope`), so the two modules that walk the session's
+default run (`tiny_default_run`, a real `kedro run` of every family) build it once, not twice."""
 
 from __future__ import annotations
 
