@@ -35,7 +35,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganforge.metrics.classifier import FeatureClassifier
 from ganforge.metrics import (
     ClassifierBackbone,
     feature_statistics,
@@ -43,6 +42,7 @@ from ganforge.metrics import (
     train_feature_classifier,
     train_rotation_backbone,
 )
+from ganforge.metrics.classifier import FeatureClassifier
 from ganforge.pipelines.data_processing.params import parse_data_params
 from ganforge.pipelines.data_processing.sources import load_source
 
@@ -91,7 +91,8 @@ def train_contrastive(images: torch.Tensor) -> tuple[FeatureClassifier, float]:
     settings = CONTRASTIVE
     torch.manual_seed(settings["seed"])
     rng = torch.Generator().manual_seed(settings["seed"])
-    model = FeatureClassifier("convnet", images.shape[1], 2, tuple(images.shape[2:])).to(memory_format=torch.channels_last)
+    model = FeatureClassifier("convnet", images.shape[1], 2, tuple(images.shape[2:]))
+    model = model.to(memory_format=torch.channels_last)
     projection = nn.Sequential(nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 128))
     optimizer = torch.optim.Adam([*model.body.parameters(), *projection.parameters()], lr=settings["lr"])
     data = FeatureClassifier.prepare(images)
