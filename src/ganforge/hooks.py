@@ -103,9 +103,9 @@ def pipeline_label(run_params: dict[str, Any]) -> str:
 def _remove_abandoned_writes(data_folder: Path) -> None:
     """Temporaries that killed saves left anywhere under data/ (the engine cleans its resume
     folder itself, by lock) go at the next run, once old enough not to be another run's."""
-    from ganforge.utils import remove_abandoned_temporaries
+    from ganforge.utils import remove_old_temporaries
 
-    for temporary in remove_abandoned_temporaries(data_folder):
+    for temporary in remove_old_temporaries(data_folder):
         logger.info("Removed %s, left by a save that was interrupted.", temporary)
 
 

@@ -56,10 +56,11 @@ def temporaries_in(folder: str | os.PathLike) -> list[tuple[Path, Path]]:
 ABANDONED_AFTER_SECONDS = 3600
 
 
-def remove_abandoned_temporaries(folder: str | os.PathLike, now: float | None = None) -> list[Path]:
+def remove_old_temporaries(folder: str | os.PathLike, now: float | None = None) -> list[Path]:
     """Delete the temporaries of atomic writes anywhere under ``folder`` (a catalog version folder
     of a run killed while saving, say) last written over ``ABANDONED_AFTER_SECONDS`` ago; younger
-    ones may belong to a run saving right now. Returns what was deleted."""
+    ones may belong to a run saving right now (the resume folder's, whose targets have locks, go
+    sooner: ``ganforge.gan.resume.remove_abandoned_temporaries``). Returns what was deleted."""
     import time
 
     cutoff = (time.time() if now is None else now) - ABANDONED_AFTER_SECONDS
