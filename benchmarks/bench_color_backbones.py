@@ -17,38 +17,38 @@ the Google emoji's statistics, sets that a person would rank from close to far:
 6. ``noise``: uniform noise images.
 
 Backbones: ``classifier`` (9 categories, the pipeline's default on labeled data),
-``classifier_sub`` (the ~100 subcategories), ``rotation`` (0/90/180/270°, no labels), and a
-candidate not yet in the library, ``contrastive``: the same network trained without labels to
-match two random views of each emoji (shifted, scaled, recolored) against the other images of the
-batch (SimCLR's loss, Chen et al. 2020), so that what survives the views, the emoji's shape, is
-what its features keep.
+``classifier_sub`` (the ~100 subcategories), ``rotation`` (0/90/180/270°, no labels), and
+``contrastive`` (ganforge.metrics.contrastive, the pipeline's offline default for color): the same
+network trained without labels to match two random views of each emoji (shifted, scaled,
+recolored) against the other images of the batch (SimCLR's loss, Chen et al. 2020). ``--contrastive
+NAME=JSON ...`` adds contrastive backbones with other settings side by side.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from ganforge.metrics import (
     ClassifierBackbone,
     feature_statistics,
     frechet_distance,
+    train_contrastive_backbone,
     train_feature_classifier,
     train_rotation_backbone,
 )
-from ganforge.metrics.classifier import FeatureClassifier
+from ganforge.metrics.settings import EvaluationConfig
 from ganforge.pipelines.data_processing.params import parse_data_params
 from ganforge.pipelines.data_processing.sources import load_source
 
 PROJECT = Path(__file__).resolve().parents[1]
 CLASSIFIER = {"epochs": 4, "batch_size": 128, "lr": 1e-3, "holdout_fraction": 0.1, "seed": 0}
-CONTRASTIVE = {"epochs": 15, "batch_size": 256, "lr": 1e-3, "temperature": 0.2, "seed": 0}
 
 
 def emoji(style: str, label_field: str):
@@ -67,71 +67,22 @@ def blurred(images: torch.Tensor, sigma: float = 2.0) -> torch.Tensor:
     return values.round().clamp(0, 255).to(torch.uint8)
 
 
-def random_view(images: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
-    """Each image (float, [-1, 1]) shifted by up to 15%, scaled by 0.75–1.1 and recolored
-    (brightness ± 0.2, saturation × 0.5–1.5), composited on white where it moves in from outside."""
-    count = images.shape[0]
-    scale = 0.75 + 0.35 * torch.rand(count, generator=rng)
-    shift = (torch.rand(count, 2, generator=rng) - 0.5) * 0.3
-    theta = torch.zeros(count, 2, 3)
-    theta[:, 0, 0] = theta[:, 1, 1] = 1 / scale
-    theta[:, :, 2] = shift
-    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
-    moved = F.grid_sample(images + 1, grid, align_corners=False, padding_mode="zeros") - 1
-    moved = torch.where(F.grid_sample(torch.ones_like(images[:, :1]), grid, align_corners=False) > 0.5, moved,
-                        torch.ones_like(moved))
-    moved = moved + (torch.rand(count, 1, 1, 1, generator=rng) - 0.5) * 0.4
-    gray = moved.mean(dim=1, keepdim=True)
-    return ((moved - gray) * (0.5 + torch.rand(count, 1, 1, 1, generator=rng)) + gray).clamp(-1, 1)
-
-
-def train_contrastive(images: torch.Tensor) -> tuple[FeatureClassifier, float]:
-    """The classifier's network trained with SimCLR's NT-Xent loss on two views per image; the
-    returned number is how often a view's nearest other view in the batch is its twin."""
-    settings = CONTRASTIVE
-    torch.manual_seed(settings["seed"])
-    rng = torch.Generator().manual_seed(settings["seed"])
-    model = FeatureClassifier("convnet", images.shape[1], 2, tuple(images.shape[2:]))
-    model = model.to(memory_format=torch.channels_last)
-    projection = nn.Sequential(nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 128))
-    optimizer = torch.optim.Adam([*model.body.parameters(), *projection.parameters()], lr=settings["lr"])
-    data = FeatureClassifier.prepare(images)
-    matched = []
-    for _ in range(settings["epochs"]):
-        order = torch.randperm(len(data), generator=rng)
-        for start in range(0, len(order) - settings["batch_size"] + 1, settings["batch_size"]):
-            batch = data[order[start:start + settings["batch_size"]]]
-            views = torch.cat([random_view(batch, rng), random_view(batch, rng)])
-            embedded = F.normalize(projection(model.body(views.contiguous(memory_format=torch.channels_last))), dim=1)
-            similarity = embedded @ embedded.T / settings["temperature"]
-            similarity.fill_diagonal_(float("-inf"))
-            half = len(batch)
-            twins = torch.cat([torch.arange(half, 2 * half), torch.arange(half)])
-            loss = F.cross_entropy(similarity, twins)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            matched.append((similarity.argmax(dim=1) == twins).float().mean().item())
-    return model.eval(), sum(matched[-5:]) / len(matched[-5:])
-
-
-def backbones(google, google_sub) -> dict[str, object]:
+def backbones(google, google_sub, contrastive: dict[str, dict], only_contrastive: bool) -> dict[str, object]:
+    """name → (backbone, accuracy on its own held-out task, seconds to train it)."""
     built = {}
-    started = time.perf_counter()
-    model, report = train_feature_classifier(google.images, google.labels, len(google.class_names),
-                                             device="cpu", progress=False, **CLASSIFIER)
-    built["classifier"] = (ClassifierBackbone(model, report), report["holdout_accuracy"], time.perf_counter() - started)
-    started = time.perf_counter()
-    model, report = train_feature_classifier(google_sub.images, google_sub.labels, len(google_sub.class_names),
-                                             device="cpu", progress=False, **CLASSIFIER)
-    built["classifier_sub"] = (ClassifierBackbone(model, report), report["holdout_accuracy"],
-                               time.perf_counter() - started)
-    started = time.perf_counter()
-    rotation = train_rotation_backbone(google.images, max_images=5000, device="cpu", progress=False, **CLASSIFIER)
-    built["rotation"] = (rotation, rotation.training_report["holdout_accuracy"], time.perf_counter() - started)
-    started = time.perf_counter()
-    model, matched = train_contrastive(google.images)
-    built["contrastive"] = (ClassifierBackbone(model, {}), matched, time.perf_counter() - started)
+    if not only_contrastive:
+        for name, data in (("classifier", google), ("classifier_sub", google_sub)):
+            started = time.perf_counter()
+            model, report = train_feature_classifier(data.images, data.labels, len(data.class_names),
+                                                     device="cpu", progress=False, **CLASSIFIER)
+            built[name] = (ClassifierBackbone(model, report), report["holdout_accuracy"], time.perf_counter() - started)
+        started = time.perf_counter()
+        rotation = train_rotation_backbone(google.images, max_images=5000, device="cpu", progress=False, **CLASSIFIER)
+        built["rotation"] = (rotation, rotation.training_report["holdout_accuracy"], time.perf_counter() - started)
+    for name, settings in contrastive.items():
+        started = time.perf_counter()
+        backbone = train_contrastive_backbone(google.images, device="cpu", progress=False, **settings)
+        built[name] = (backbone, backbone.training_report["holdout_accuracy"], time.perf_counter() - started)
     return built
 
 
@@ -158,11 +109,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", nargs="*", type=Path, default=[])
     parser.add_argument("--output", type=Path, default=PROJECT / "benchmarks/results/color_backbones.md")
+    parser.add_argument("--contrastive", nargs="*", default=["contrastive={}"],
+                        help="NAME=JSON: a contrastive backbone with these settings over the pipeline's "
+                             "(evaluation.contrastive), e.g. contrastive_40='{\"epochs\": 40}'")
+    parser.add_argument("--only-contrastive", action="store_true", help="leave out the three other backbones")
     args = parser.parse_args()
     torch.manual_seed(0)
     google, google_sub = emoji("google", "category"), emoji("google", "subcategory")
     twitter = emoji("twitter", "none")
-    built = backbones(google, google_sub)
+    defaults = {key: value for key, value in EvaluationConfig().contrastive.model_dump().items()}
+    contrastive = {name: {**defaults, **json.loads(settings)}
+                   for name, settings in (item.split("=", 1) for item in args.contrastive)}
+    built = backbones(google, google_sub, contrastive, args.only_contrastive)
     sets = score_sets(google, twitter, google_sub, args.samples)
     rows = []
     for name, (reference, compared) in sets.items():
@@ -175,7 +133,7 @@ def main() -> None:
         print(" | ".join(row), flush=True)
     header = "| compared with the Google emoji | " + " | ".join(built) + " |"
     lines = [header, "|---" * (len(built) + 1) + "|"] + ["| " + " | ".join(row) + " |" for row in rows]
-    lines.append("| accuracy on its own task (held-out; contrastive: twin views matched in the last batches) | "
+    lines.append("| accuracy on its own held-out task (contrastive: a view's twin found in its batch) | "
                  + " | ".join(f"{accuracy:.3f}" for _, accuracy, _ in built.values()) + " |")
     lines.append("| seconds to train it (2 CPU cores) | "
                  + " | ".join(f"{seconds:.0f}" for _, _, seconds in built.values()) + " |")

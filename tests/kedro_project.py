@@ -28,6 +28,7 @@ def tiny_params(variants=VARIANTS, epochs: int = 2, limit: int = 256, **extra: o
         "evaluation.n_samples": 100,
         "evaluation.every_n_epochs": 1,
         "evaluation.classifier.epochs": 1,
+        "evaluation.contrastive.epochs": 1,
         "evaluation.kid_subsets": 10,
     }
     for variant in variants:

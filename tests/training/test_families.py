@@ -150,3 +150,36 @@ def test_spectral_norm_of_both_networks_leaves_the_generators_class_embedding_fr
     assert not hasattr(generator.shared_embedding, "parametrizations")
     assert hasattr(generator.body.linear, "parametrizations")
     assert hasattr(discriminator.label_projection, "parametrizations")  # projection D: normalized
+
+
+def _dcgan_spec(**options) -> dict:
+    from ganforge.gan.networks import normalized_spec
+
+    return normalized_spec({"architecture": "dcgan", "base_channels": 8, "channels": 3, "image_size": 32,
+                            "num_classes": 0, **options})
+
+
+def test_dcgan_generator_width_and_upsampling_are_options_the_discriminator_ignores():
+    from ganforge.gan import build_discriminator
+
+    plain, wide = _dcgan_spec(), _dcgan_spec(generator_base_channels=16, generator_upsampling="nearest")
+    plain_g, wide_g = build_generator(plain), build_generator(wide)
+    # the full-size maps before the RGB layer: 8 by default, 16 when the generator is widened
+    assert [m.out_channels for m in plain_g.modules() if isinstance(m, nn.ConvTranspose2d)][-2] == 8
+    assert [m.out_channels for m in wide_g.modules() if isinstance(m, nn.Conv2d)][-2] == 16
+    assert not any(isinstance(m, nn.ConvTranspose2d) for m in wide_g.modules())
+    assert sum(isinstance(m, nn.Upsample) for m in wide_g.modules()) == 3  # 4 → 8 → 16 → 32
+    assert wide_g(torch.randn(2, 100)).shape == plain_g(torch.randn(2, 100)).shape == (2, 3, 32, 32)
+    shapes = [[p.shape for p in build_discriminator(spec).parameters()] for spec in (plain, wide)]
+    assert shapes[0] == shapes[1]
+
+
+def test_checkpoints_from_before_the_generator_options_rebuild_as_before():
+    old = {"architecture": "dcgan", "base_channels": 8, "channels": 3, "image_size": 32, "num_classes": 0,
+           "latent_dim": 100, "embedding_dim": 16, "init": "default", "spectral_norm": "none",
+           "discriminator_norm": "batch", "attention_resolution": None}
+    rebuilt = _dcgan_spec(**old)
+    assert rebuilt["generator_base_channels"] is None and rebuilt["generator_upsampling"] == "transposed"
+    torch.manual_seed(0)
+    before = [p.shape for p in build_generator(old).parameters()]
+    assert [p.shape for p in build_generator(rebuilt).parameters()] == before

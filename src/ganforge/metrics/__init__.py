@@ -1,4 +1,4 @@
-"""Feature backbones and sample-quality scores (FID / FD-classifier / FD-rotation, KID,
+"""Feature backbones and sample-quality scores (FID / FD-classifier / FD-rotation / FD-contrastive, KID,
 precision/recall).
 
 Pure PyTorch + numpy; nothing here knows about Kedro. Images are uint8 N×C×H×W CPU tensors
@@ -19,6 +19,10 @@ _EXPORTS = {
     "build_inception": "ganforge.metrics.backbones",
     "choose_backbone": "ganforge.metrics.backbones",
     "describe_none": "ganforge.metrics.backbones",
+    "backbone_settings_key": "ganforge.metrics.backbones",
+    "offline_backbone": "ganforge.metrics.backbones",
+    "ContrastiveBackbone": "ganforge.metrics.contrastive",
+    "train_contrastive_backbone": "ganforge.metrics.contrastive",
     "train_backbone": "ganforge.metrics.backbones",
     "CLASSIFIER_STATE_FORMAT": "ganforge.metrics.classifier",
     "ClassifierBackbone": "ganforge.metrics.classifier",
@@ -46,6 +50,7 @@ _EXPORTS = {
     "kernel_inception_distance": "ganforge.metrics.scores",
     "precision_recall": "ganforge.metrics.scores",
     "BACKBONE_KINDS": "ganforge.metrics.settings",
+    "TRAINED_BACKBONES": "ganforge.metrics.settings",
     "EvaluationConfig": "ganforge.metrics.settings",
     "resolve_evaluation_config": "ganforge.metrics.settings",
 }

@@ -7,9 +7,12 @@
 * ``classifier`` — a small CNN trained on the labeled real data ("FD-classifier").
 * ``rotation`` — the same CNN trained to recognize rotations of the real images; needs no labels
   ("FD-rotation"), so any image folder can be scored offline.
+* ``contrastive`` — the same CNN trained to match two random views of each real image (SimCLR);
+  needs no labels ("FD-contrastive"); the offline default for color images.
 * ``none`` — train and sample, no score.
-* ``auto`` (default) — Inception when its weights can be had, else the classifier on labeled data,
-  else the rotation backbone.
+* ``auto`` (default) — Inception when its weights can be had, else (:func:`offline_backbone`)
+  the contrastive backbone on color images, the classifier on labeled grayscale data, else the
+  rotation backbone.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from ganforge.metrics.classifier import (
     classifier_state,
     train_feature_classifier,
 )
+from ganforge.metrics.contrastive import ContrastiveBackbone, train_contrastive_backbone
 from ganforge.metrics.feature_backbone import FeatureBackbone
 from ganforge.metrics.inception import build_inception_backbone, fid_weights_url, inception_weights_available
 from ganforge.metrics.rotation import RotationBackbone, train_rotation_backbone
@@ -41,7 +45,8 @@ MENU = (
     "Ways to score: evaluation.inception_weights: /path/to/pt_inception-2015-12-05-6726825d.pth (or that file in "
     "the torch hub cache, or evaluation.download_inception: true on a machine with internet) for FID; "
     "evaluation.backbone: classifier on labeled data; evaluation.backbone: rotation on any data (no labels "
-    "needed); evaluation.backbone: none to train and sample without a score."
+    "needed); evaluation.backbone: contrastive on any data, made for color images (no labels needed); "
+    "evaluation.backbone: none to train and sample without a score."
 )
 
 
@@ -64,7 +69,17 @@ def may_download(settings: dict[str, Any], online: Callable[[], bool] = is_onlin
     return bool(choice)
 
 
-def choose_backbone(settings: dict[str, Any], labeled: bool, online: Callable[[], bool] = is_online) -> str:
+def offline_backbone(labeled: bool, color: bool) -> str:
+    """What ``auto`` trains when Inception cannot be had. On color emoji only the contrastive
+    backbone ranks the other drawing style, blurred reals and noise as a person would; on
+    grayscale digits the label classifier was calibrated (README, "Scores")."""
+    if color:
+        return "contrastive"
+    return "classifier" if labeled else "rotation"
+
+
+def choose_backbone(settings: dict[str, Any], labeled: bool, online: Callable[[], bool] = is_online,
+                    color: bool = False) -> str:
     """The backbone kind a run scores with; raises before any training when the configured one
     cannot be built, with every way out in the message."""
     kind = settings["backbone"]
@@ -78,21 +93,29 @@ def choose_backbone(settings: dict[str, Any], labeled: bool, online: Callable[[]
     if kind == "classifier" and not labeled:
         raise BackboneUnavailableError(f"evaluation.backbone is 'classifier' but the data has no labels. {MENU}")
     if kind == "auto":
-        return "classifier" if labeled else "rotation"
+        return offline_backbone(labeled, color)
     return kind
 
 
 def train_backbone(kind: str, model_input: dict[str, Any], settings: dict[str, Any]) -> FeatureBackbone:
-    """A freshly trained classifier or rotation backbone on the real data."""
-    options = {key: value for key, value in settings["classifier"].items() if key != "max_images"}
-    images, labels, max_images = model_input["images"], model_input.get("labels"), settings["classifier"]["max_images"]
+    """A freshly trained classifier, rotation or contrastive backbone on the real data."""
+    options = {key: value for key, value in settings[backbone_settings_key(kind)].items() if key != "max_images"}
+    images, labels = model_input["images"], model_input.get("labels")
+    max_images = settings[backbone_settings_key(kind)]["max_images"]
     if not isinstance(images, torch.Tensor):  # stored as shards, maybe larger than memory: read a sample
         images, labels = images[:max_images], (labels[:max_images] if labels is not None else None)
     if kind == "classifier":
         model, report = train_feature_classifier(images, labels, int(model_input["num_classes"]),
                                                  device=settings["device"], **options)
         return ClassifierBackbone(model, report)
+    if kind == "contrastive":
+        return train_contrastive_backbone(images, max_images=max_images, device=settings["device"], **options)
     return train_rotation_backbone(images, max_images=max_images, device=settings["device"], **options)
+
+
+def backbone_settings_key(kind: str) -> str:
+    """The ``evaluation:`` section that configures a trained backbone."""
+    return "contrastive" if kind == "contrastive" else "classifier"
 
 
 def backbone_record(kind: str, backbone: FeatureBackbone, settings: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +133,8 @@ def backbone_from_record(record: dict[str, Any]) -> FeatureBackbone:
         source = record.get("inception_weights")
         local = source if source and Path(source).is_file() else None
         return build_inception_backbone(local, allow_download=local is None)
-    kind_class = RotationBackbone if record["kind"] == "rotation" else ClassifierBackbone
+    kind_class = {"rotation": RotationBackbone, "contrastive": ContrastiveBackbone}.get(record["kind"],
+                                                                                       ClassifierBackbone)
     return kind_class(classifier_from_state(record["classifier"]), record["report"])
 
 

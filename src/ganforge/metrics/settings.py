@@ -10,7 +10,9 @@ from ganforge.errors import ConfigError, validation_problems
 from ganforge.utils import deep_merge, resolve_device
 
 #: the backbones a score can be computed with (see ganforge.metrics.backbones.choose_backbone)
-BACKBONE_KINDS = ("auto", "inception", "classifier", "rotation", "none")
+BACKBONE_KINDS = ("auto", "inception", "classifier", "rotation", "contrastive", "none")
+#: the backbones trained on the real data by each run (once per data version: then cached)
+TRAINED_BACKBONES = ("classifier", "rotation", "contrastive")
 
 
 class _Strict(BaseModel):
@@ -24,6 +26,19 @@ class ClassifierBackboneConfig(_Strict):
     holdout_fraction: float = Field(0.1, gt=0, lt=1)
     seed: int = 0
     #: the rotation backbone trains on at most this many real images (×4 rotations)
+    max_images: int = Field(5000, ge=10)
+
+
+class ContrastiveBackboneConfig(_Strict):
+    """The FD-contrastive backbone (ganforge.metrics.contrastive): SimCLR on the real images."""
+
+    epochs: int = Field(15, ge=1)
+    #: images per batch; the other 2·(batch − 1) views are each view's negatives
+    batch_size: int = Field(256, ge=2)
+    lr: float = Field(1e-3, gt=0)
+    temperature: float = Field(0.2, gt=0)
+    holdout_fraction: float = Field(0.1, gt=0, lt=1)
+    seed: int = 0
     max_images: int = Field(5000, ge=10)
 
 
@@ -53,6 +68,7 @@ class EvaluationConfig(_Strict):
     device: str = "auto"
     seed: int = 1234
     classifier: ClassifierBackboneConfig = ClassifierBackboneConfig()
+    contrastive: ContrastiveBackboneConfig = ContrastiveBackboneConfig()
 
 
 def resolve_evaluation_config(defaults: dict[str, Any], overrides: dict[str, Any] | None = None,

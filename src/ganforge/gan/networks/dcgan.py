@@ -26,6 +26,13 @@ from ganforge.gan.networks.layout import conv_fit_check, conv_layout
 
 class DcganOptions(ModelOptions):
     base_channels: int = Field(64, ge=1)
+    #: the generator's feature maps at full size when it should differ from the discriminator's
+    #: (null = base_channels): at 64×64 on a CPU budget the generator is where width pays
+    generator_base_channels: int | None = Field(None, ge=1)
+    #: how the generator doubles its maps: a 4×4 stride-2 transposed convolution (the paper), or
+    #: nearest-neighbour upsampling and a 3×3 convolution, which cannot make the checkerboard
+    #: pattern uneven kernel overlap draws (Odena et al. 2016)
+    generator_upsampling: Literal["transposed", "nearest"] = "transposed"
     discriminator_norm: Literal["batch", "layer", "none"] = "batch"
     #: feature-map size (in both networks) after which a self-attention block sits (SAGAN); null = none
     attention_resolution: int | None = Field(None, ge=1)
@@ -54,8 +61,15 @@ def dcgan_init_(module: nn.Module) -> None:
             nn.init.zeros_(layer.bias)
 
 
+def doubling(in_channels: int, out_channels: int, upsampling: str, bias: bool) -> list[nn.Module]:
+    """Layers that double the feature-map size."""
+    if upsampling == "nearest":
+        return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(in_channels, out_channels, 3, 1, 1, bias=bias)]
+    return [nn.ConvTranspose2d(in_channels, out_channels, 4, 2, 1, bias=bias)]
+
+
 def generator_body(input_dim: int, channels: int, image_size: int, base: int,
-                   attention_at: int | None = None) -> nn.Sequential:
+                   attention_at: int | None = None, upsampling: str = "transposed") -> nn.Sequential:
     start, doublings = conv_layout(image_size)
     widths = [base * 2 ** (doublings - 1 - i) for i in range(doublings)]  # e.g. 256,128,64
     layers: list[nn.Module] = [
@@ -67,14 +81,14 @@ def generator_body(input_dim: int, channels: int, image_size: int, base: int,
     size = start
     for current, following in zip(widths, widths[1:], strict=False):
         layers += [
-            nn.ConvTranspose2d(current, following, 4, 2, 1, bias=False),
+            *doubling(current, following, upsampling, bias=False),
             nn.BatchNorm2d(following),
             nn.ReLU(inplace=True),
         ]
         size *= 2
         if size == attention_at:
             layers.append(SelfAttention(following))
-    layers += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), nn.Tanh()]
+    layers += [*doubling(widths[-1], channels, upsampling, bias=True), nn.Tanh()]
     return nn.Sequential(*layers)
 
 
@@ -101,8 +115,10 @@ def discriminator_features(channels: int, image_size: int, base: int, norm: str,
 
 
 def build_generator(spec: dict[str, Any]) -> Generator:
+    base = spec.get("generator_base_channels") or spec["base_channels"]
     return Generator(spec, lambda input_dim: generator_body(
-        input_dim, spec["channels"], spec["image_size"], spec["base_channels"], spec.get("attention_resolution")))
+        input_dim, spec["channels"], spec["image_size"], base, spec.get("attention_resolution"),
+        spec.get("generator_upsampling", "transposed")))
 
 
 def build_discriminator(spec: dict[str, Any]) -> Discriminator:

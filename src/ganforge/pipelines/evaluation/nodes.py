@@ -24,15 +24,18 @@ from ganforge.gan.sampling import truncates_in_w
 from ganforge.images import caption_left, grid_image, stack_vertically
 from ganforge.metrics import (
     PRIMARY,
+    TRAINED_BACKBONES,
     FeatureBackbone,
     backbone_from_record,
     backbone_record,
+    backbone_settings_key,
     build_inception,
     choose_backbone,
     compute_all,
     describe_none,
     feature_statistics,
     metric_columns,
+    offline_backbone,
     resolve_evaluation_config,
     train_backbone,
 )
@@ -47,6 +50,10 @@ def configure_evaluation(evaluation: dict[str, Any], variant: dict[str, Any]) ->
     return resolve_evaluation_config(evaluation, (variant or {}).get("evaluation"), where=f"{name}.evaluation")
 
 
+def is_color(model_input: dict[str, Any]) -> bool:
+    return int(model_input["images"].shape[1]) == 3
+
+
 def _cache_key(*parts: Any) -> str:
     return content_digest(list(parts))
 
@@ -54,8 +61,9 @@ def _cache_key(*parts: Any) -> str:
 def _trained_backbone(
     kind: str, model_input: dict[str, Any], settings: dict[str, Any], feature_cache: dict[str, Any]
 ) -> tuple[FeatureBackbone, dict[str, Any]]:
-    """A classifier or rotation backbone from the cache, or trained now (and returned for caching)."""
-    key = f"{kind}-{_cache_key(model_input['fingerprint'], settings['classifier'])}"
+    """A classifier, rotation or contrastive backbone from the cache, or trained now (and returned
+    for caching)."""
+    key = f"{kind}-{_cache_key(model_input['fingerprint'], settings[backbone_settings_key(kind)])}"
     if key in feature_cache:
         logger.info("Feature %s backbone loaded from the cache (%s).", kind, key)
         return backbone_from_record({"kind": kind, **feature_cache[key]()}), {}
@@ -74,7 +82,7 @@ def _backbone(
         except BackboneUnavailableError as error:
             if settings["backbone"] != "auto":
                 raise
-            kind = "classifier" if labeled else "rotation"
+            kind = offline_backbone(labeled, is_color(model_input))
             logger.warning("Inception weights could not be had (%s); scoring with the %s backbone instead.",
                            str(error).splitlines()[0], kind)
     backbone, updates = _trained_backbone(kind, model_input, settings, feature_cache)
@@ -93,7 +101,7 @@ def prepare_real_features(
     Returns (backbone record that rebuilds it, real statistics, new cache entries to save).
     """
     settings = evaluation_config
-    kind = choose_backbone(settings, model_input.get("labels") is not None)
+    kind = choose_backbone(settings, model_input.get("labels") is not None, color=is_color(model_input))
     if kind == "none":
         logger.info("evaluation.backbone is 'none': samples are drawn but not scored.")
         return {"kind": "none", "describe": describe_none()}, {}, {}
@@ -243,7 +251,7 @@ def evaluate_samples(
         **scores,
         "seconds": time.perf_counter() - started,
     }
-    if feature_backbone["kind"] in ("classifier", "rotation"):
+    if feature_backbone["kind"] in TRAINED_BACKBONES:
         metrics["classifier_holdout_accuracy"] = feature_backbone["report"]["holdout_accuracy"]
     if scored:
         logger.info("%s %s = %.3f, KID = %.4f ± %.4f, precision = %.3f, recall = %.3f (%d samples, backbone %s)",
