@@ -95,7 +95,9 @@ def score_sets(google, twitter, google_sub, samples: list[Path]) -> dict[str, tu
     for path in samples:
         loaded = torch.load(path, weights_only=True)
         images = loaded["images"] if isinstance(loaded, dict) else loaded
-        sets[f"samples: {path.parts[-4] if len(path.parts) > 4 else path.name}"] = (google.images, images)
+        # data/07_model_output/<variant>/samples.pt/<version>/samples.pt → "<variant> <version>"
+        name = f"{path.parts[-4]} {path.parts[-2]}" if len(path.parts) > 4 else path.name
+        sets[f"samples: {name}"] = (google.images, images)
     sets["blurred"] = (google.images, blurred(google.images))
     most = torch.bincount(google_sub.labels).argmax()
     one = google_sub.images[google_sub.labels == most]

@@ -29,6 +29,8 @@ For each variant, back to back (the order rotates each repeat so load drift hits
   gradient penalty) on float tensors preloaded in [-1, 1], sliced in order: no shuffling, no
   logging, no EMA, no bookkeeping. The lower bound on the time of an epoch.
 
+A growing model (progan) is timed at full resolution: its phases shrink to one batch each.
+
 An "image" is a real image consumed by the critic: steps × batch_size / seconds, where
 steps = N // batch_size, the same for all three loops. Per-repeat paired ratios are reported
 (median over repeats), because the machine is shared and absolute numbers drift.
@@ -159,6 +161,10 @@ def variant_config(variant: str, epochs: int, resume_dir: str, env: str | None =
     config["training"].update(
         device="cpu", resume=False, resume_dir=resume_dir, epochs=epochs, tensorboard=False
     )
+    if "stable_images" in config.get("recipe", {}):
+        # a growing model is timed at full resolution: one batch per phase, then all at full size
+        batch = config["training"]["batch_size"]
+        config["recipe"].update(stable_images=batch, fade_images=batch)
     return config
 
 

@@ -29,8 +29,8 @@ def unlabeled_run(tmp_path_factory):
 def test_unlabeled_photos_train_and_score_offline(unlabeled_run):
     project, log = unlabeled_run
     metrics = json.loads(latest(project / "data/08_reporting/dcgan/metrics.json").read_text())
-    assert metrics["score_label"] == "FD-contrastive"  # color and offline: the contrastive backbone
-    assert metrics["backbone"]["name"] == "contrastive_lenet"
+    assert metrics["score_label"] == "FD-rotation"
+    assert metrics["backbone"]["name"] == "rotation_lenet"
     assert metrics["fid"] is not None and metrics["n_samples"] == 100
 
 

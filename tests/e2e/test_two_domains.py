@@ -26,7 +26,7 @@ def test_unlabeled_train_a_and_train_b_folders_retrain_and_rescore(tmp_path):
     kedro(project, "run", "--pipeline=retrain_cyclegan", f"--params={params}")
     assert champion(project, "cyclegan")["registry_version"] == 1
     metrics = json.loads(latest(project / "data/08_reporting/cyclegan/metrics.json").read_text())
-    assert metrics["a_to_b"]["score_label"] == "FD-contrastive"  # color offline: the contrastive backbone
+    assert metrics["a_to_b"]["score_label"] == "FD-rotation"  # no labels: the rotation backbone
     assert metrics["a_to_b"]["label_preservation"] is None and metrics["fid"] > 0
 
     result = kedro(project, "run", "--pipeline=cyclegan_score", f"--params={params}")

@@ -82,10 +82,10 @@ def test_small_sets_train_in_one_batch_and_too_small_ones_say_what_to_do():
         train_contrastive_backbone(_shapes(9), epochs=1, device="cpu", progress=False)
 
 
-def test_offline_color_sets_get_the_contrastive_backbone_and_grayscale_keeps_its_own():
-    settings = resolve_evaluation_config({"download_inception": False})
+def test_contrastive_is_chosen_by_name_and_auto_keeps_the_calibrated_backbones():
     offline = lambda: False  # noqa: E731
-    assert choose_backbone(settings, labeled=True, online=offline, color=True) == "contrastive"
-    assert choose_backbone(settings, labeled=False, online=offline, color=True) == "contrastive"
-    assert choose_backbone(settings, labeled=True, online=offline) == "classifier"
-    assert choose_backbone(settings, labeled=False, online=offline) == "rotation"
+    named = resolve_evaluation_config({"download_inception": False, "backbone": "contrastive"})
+    assert choose_backbone(named, labeled=True, online=offline) == "contrastive"
+    auto = resolve_evaluation_config({"download_inception": False})
+    assert choose_backbone(auto, labeled=True, online=offline) == "classifier"
+    assert choose_backbone(auto, labeled=False, online=offline) == "rotation"

@@ -8,11 +8,12 @@
 * ``rotation`` — the same CNN trained to recognize rotations of the real images; needs no labels
   ("FD-rotation"), so any image folder can be scored offline.
 * ``contrastive`` — the same CNN trained to match two random views of each real image (SimCLR);
-  needs no labels ("FD-contrastive"); the offline default for color images.
+  needs no labels ("FD-contrastive"); chosen by name only: on the emoji it ranks the other drawing
+  style and blurred images as a person would, but not a run that draws emoji against one that
+  draws blobs (README, "Which offline backbone orders color images").
 * ``none`` — train and sample, no score.
 * ``auto`` (default) — Inception when its weights can be had, else (:func:`offline_backbone`)
-  the contrastive backbone on color images, the classifier on labeled grayscale data, else the
-  rotation backbone.
+  the classifier on labeled data, else the rotation backbone.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ MENU = (
     "Ways to score: evaluation.inception_weights: /path/to/pt_inception-2015-12-05-6726825d.pth (or that file in "
     "the torch hub cache, or evaluation.download_inception: true on a machine with internet) for FID; "
     "evaluation.backbone: classifier on labeled data; evaluation.backbone: rotation on any data (no labels "
-    "needed); evaluation.backbone: contrastive on any data, made for color images (no labels needed); "
+    "needed); evaluation.backbone: contrastive on any data (no labels needed); "
     "evaluation.backbone: none to train and sample without a score."
 )
 
@@ -69,17 +70,12 @@ def may_download(settings: dict[str, Any], online: Callable[[], bool] = is_onlin
     return bool(choice)
 
 
-def offline_backbone(labeled: bool, color: bool) -> str:
-    """What ``auto`` trains when Inception cannot be had. On color emoji only the contrastive
-    backbone ranks the other drawing style, blurred reals and noise as a person would; on
-    grayscale digits the label classifier was calibrated (README, "Scores")."""
-    if color:
-        return "contrastive"
+def offline_backbone(labeled: bool) -> str:
+    """What ``auto`` trains when Inception cannot be had."""
     return "classifier" if labeled else "rotation"
 
 
-def choose_backbone(settings: dict[str, Any], labeled: bool, online: Callable[[], bool] = is_online,
-                    color: bool = False) -> str:
+def choose_backbone(settings: dict[str, Any], labeled: bool, online: Callable[[], bool] = is_online) -> str:
     """The backbone kind a run scores with; raises before any training when the configured one
     cannot be built, with every way out in the message."""
     kind = settings["backbone"]
@@ -93,7 +89,7 @@ def choose_backbone(settings: dict[str, Any], labeled: bool, online: Callable[[]
     if kind == "classifier" and not labeled:
         raise BackboneUnavailableError(f"evaluation.backbone is 'classifier' but the data has no labels. {MENU}")
     if kind == "auto":
-        return offline_backbone(labeled, color)
+        return offline_backbone(labeled)
     return kind
 
 

@@ -4,8 +4,10 @@ trained to match two random views of each real image against the other images of
 its features keep is what survives those changes: the drawn shape, not where it sits or its exact
 palette. Scores are "FD-contrastive".
 
-On the color emoji it is the one offline backbone that keeps the other drawing style close to the
-real half and puts blurred reals, one subcategory and noise far away (README, "Scores on color").
+On the color emoji it keeps the other drawing style nearer the real half than the label
+classifier or the rotation backbone do, and puts blurred reals, one subcategory and noise far
+away; like them, it does not yet rank a run that draws emoji before one that draws blobs (README,
+"Which offline backbone orders color images"), so ``auto`` does not choose it.
 """
 
 from __future__ import annotations

@@ -50,10 +50,6 @@ def configure_evaluation(evaluation: dict[str, Any], variant: dict[str, Any]) ->
     return resolve_evaluation_config(evaluation, (variant or {}).get("evaluation"), where=f"{name}.evaluation")
 
 
-def is_color(model_input: dict[str, Any]) -> bool:
-    return int(model_input["images"].shape[1]) == 3
-
-
 def _cache_key(*parts: Any) -> str:
     return content_digest(list(parts))
 
@@ -82,7 +78,7 @@ def _backbone(
         except BackboneUnavailableError as error:
             if settings["backbone"] != "auto":
                 raise
-            kind = offline_backbone(labeled, is_color(model_input))
+            kind = offline_backbone(labeled)
             logger.warning("Inception weights could not be had (%s); scoring with the %s backbone instead.",
                            str(error).splitlines()[0], kind)
     backbone, updates = _trained_backbone(kind, model_input, settings, feature_cache)
@@ -101,7 +97,7 @@ def prepare_real_features(
     Returns (backbone record that rebuilds it, real statistics, new cache entries to save).
     """
     settings = evaluation_config
-    kind = choose_backbone(settings, model_input.get("labels") is not None, color=is_color(model_input))
+    kind = choose_backbone(settings, model_input.get("labels") is not None)
     if kind == "none":
         logger.info("evaluation.backbone is 'none': samples are drawn but not scored.")
         return {"kind": "none", "describe": describe_none()}, {}, {}

@@ -46,7 +46,7 @@ def configure_experiment(
     check_input(config, model_input)
     check_config_against_data(config, *input_geometry(model_input))
     for data in model_input.get("domains", {"": model_input}).values():
-        choose_backbone(evaluation_config, data.get("labels") is not None, color=int(data["images"].shape[1]) == 3)
+        choose_backbone(evaluation_config, data.get("labels") is not None)
     return config
 
 
