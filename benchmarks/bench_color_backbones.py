@@ -119,7 +119,7 @@ def main() -> None:
     torch.manual_seed(0)
     google, google_sub = emoji("google", "category"), emoji("google", "subcategory")
     twitter = emoji("twitter", "none")
-    defaults = {key: value for key, value in EvaluationConfig().contrastive.model_dump().items()}
+    defaults = EvaluationConfig().contrastive.model_dump()
     contrastive = {name: {**defaults, **json.loads(settings)}
                    for name, settings in (item.split("=", 1) for item in args.contrastive)}
     built = backbones(google, google_sub, contrastive, args.only_contrastive)

@@ -95,9 +95,9 @@ def choose_backbone(settings: dict[str, Any], labeled: bool, online: Callable[[]
 
 def train_backbone(kind: str, model_input: dict[str, Any], settings: dict[str, Any]) -> FeatureBackbone:
     """A freshly trained classifier, rotation or contrastive backbone on the real data."""
-    options = {key: value for key, value in settings[backbone_settings_key(kind)].items() if key != "max_images"}
+    options = dict(settings[backbone_settings_key(kind)])
+    max_images = options.pop("max_images")
     images, labels = model_input["images"], model_input.get("labels")
-    max_images = settings[backbone_settings_key(kind)]["max_images"]
     if not isinstance(images, torch.Tensor):  # stored as shards, maybe larger than memory: read a sample
         images, labels = images[:max_images], (labels[:max_images] if labels is not None else None)
     if kind == "classifier":

@@ -63,6 +63,14 @@ def nt_xent(embedded: torch.Tensor, temperature: float) -> tuple[torch.Tensor, t
     return F.cross_entropy(similarity, twins), similarity.argmax(dim=1) == twins
 
 
+def _views_loss(model: FeatureClassifier, projection: nn.Module, images_uint8: torch.Tensor,
+                generator: torch.Generator, temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """NT-Xent of two random views of each image, and which views found their twin."""
+    batch = FeatureClassifier.prepare(images_uint8)
+    views = torch.cat([random_views(batch, generator), random_views(batch, generator)])
+    return nt_xent(F.normalize(projection(model.embed(views)), dim=1), temperature)
+
+
 class ContrastiveBackbone(ClassifierBackbone):
     score_label = "FD-contrastive"
 
@@ -78,9 +86,8 @@ def _twin_accuracy(model: FeatureClassifier, projection: nn.Module, images: torc
     matched, total = 0, 0
     with torch.inference_mode():
         for start in range(0, images.shape[0] - 1, batch_size):
-            batch = FeatureClassifier.prepare(images[start:start + batch_size].to(device))
-            views = torch.cat([random_views(batch, generator), random_views(batch, generator)])
-            _, hits = nt_xent(F.normalize(projection(model.embed(views)), dim=1), temperature)
+            _, hits = _views_loss(model, projection, images[start:start + batch_size].to(device), generator,
+                                  temperature)
             matched, total = matched + int(hits.sum()), total + hits.numel()
     return matched / max(total, 1)
 
@@ -120,9 +127,8 @@ def train_contrastive_backbone(images: torch.Tensor, *, epochs: int = 15, batch_
         for _ in range(epochs):
             permutation = torch.randperm(train_x.shape[0], generator=generator).to(target)
             for step in range(steps_per_epoch):
-                batch = FeatureClassifier.prepare(train_x[permutation[step * batch_size:(step + 1) * batch_size]])
-                views = torch.cat([random_views(batch, generator), random_views(batch, generator)])
-                loss, _ = nt_xent(F.normalize(projection(model.embed(views)), dim=1), temperature)
+                batch = train_x[permutation[step * batch_size:(step + 1) * batch_size]]
+                loss, _ = _views_loss(model, projection, batch, generator, temperature)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
