@@ -18,11 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
 from bench_training import PROJECT, load_emoji_input, variant_config
-from torchvision.utils import save_image
 
 from ganforge.gan import train as train_gan
+from ganforge.images import grid_image
 from ganforge.utils import deep_merge
 
 
@@ -43,9 +42,7 @@ def main() -> None:
     args.output.mkdir(parents=True, exist_ok=True)
     looked_at = {args.epochs // 3, 2 * args.epochs // 3, max(result.epoch_samples)}
     for epoch in sorted(looked_at & set(result.epoch_samples)):
-        grid = result.epoch_samples[epoch]
-        save_image(grid.float() / 255 if grid.dtype == torch.uint8 else (grid + 1) / 2,
-                   args.output / f"{tag}_e{epoch}.png", nrow=8)
+        grid_image(result.epoch_samples[epoch]).save(args.output / f"{tag}_e{epoch}.png")
     speeds = [round(row["images_per_second"]) for row in result.history[-3:]]
     print(f"{tag}: {args.variant} {args.epochs} epochs with {args.set}: {wall:.0f} s, images/s {speeds}, "
           f"grids in {args.output}")
