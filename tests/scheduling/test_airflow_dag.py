@@ -201,6 +201,18 @@ def test_every_task_of_a_dag_run_saves_under_the_dag_runs_version(dag_source):
     assert body.index("RUN_VERSION_VARIABLE] =") < body.index("KedroSession.create")
 
 
+def test_an_error_the_user_can_fix_fails_the_task_in_one_line_without_retries(dag_source):
+    """Bad data is not fixed by a retry: the task fails for good with the project's one line;
+    anything else (a bug, a lost worker) is raised as it is and retried.
+    (scheduling/airflow_end_to_end.py checks this under a real Airflow.)"""
+    function = next(node for node in ast.walk(ast.parse(dag_source))
+                    if isinstance(node, ast.FunctionDef) and node.name == "_run_kedro_node")
+    handler = next(node for node in ast.walk(function) if isinstance(node, ast.ExceptHandler))
+    body = ast.unparse(handler)
+    assert "line = user_error_line(error)" in body
+    assert body.index("raise\n") < body.index("raise AirflowFailException(line) from None")
+
+
 # ----------------------------------------------------------------------------- Kubernetes
 
 K8S_TEMPLATE = "conf/airflow/k8s_dag_template.j2"

@@ -47,7 +47,8 @@ def decide_promotion(
     label = candidate["score_label"]
     if champion_metrics:
         champion_metrics = {**champion_metrics, "checkpoint_version": champion_entry["checkpoint_version"]}
-    promoted, reason = _verdict(candidate, champion_metrics, margin, label)
+    promoted, reason = _verdict(candidate, champion_metrics, margin, label,
+                                bool(retrain.get("promote_unchanged_data", False)))
     decision = {
         "variant": candidate["variant"],
         "run_id": run_info.get("run_id"),
@@ -68,11 +69,18 @@ def decide_promotion(
     return {"promoted": promoted, "reason": reason, "champion": champion}, decision
 
 
-def _verdict(candidate: dict[str, Any], champion: dict[str, Any], margin: float, label: str) -> tuple[bool, str]:
+def _verdict(candidate: dict[str, Any], champion: dict[str, Any], margin: float, label: str,
+             promote_unchanged_data: bool = False) -> tuple[bool, str]:
     if candidate.get(PRIMARY) is None:
         return False, "the candidate has no score (evaluation.backbone: none); nothing to compare"
     if not champion:
         return True, f"no champion yet: the new model becomes champion ({label} {candidate[PRIMARY]:.4g})"
+    # A scheduled run without new data only trains the champion longer on what it has seen: a score
+    # won that way is not a reason to replace a model that users already serve.
+    if not promote_unchanged_data and candidate.get("data_fingerprint") == champion.get("data_fingerprint"):
+        return False, ("the data has not changed since the champion was trained (fingerprint "
+                       f"{str(candidate.get('data_fingerprint'))[:12]}): retrained without promoting "
+                       "(retrain.promote_unchanged_data: true promotes on a win)")
     if (champion["backbone"]["weights_fingerprint"] != candidate["backbone"]["weights_fingerprint"]
             or champion["real_statistics_key"] != candidate["real_statistics_key"]
             or champion["n_samples"] != candidate["n_samples"]):
