@@ -39,7 +39,9 @@ def test_cogan_retrains_against_its_champion_and_generates_pairs_from_it(tmp_pat
     project = make_project(tmp_path / "project")
     params = tiny_params(("cogan",), epochs=1)
     kedro(project, "run", "--pipeline=retrain_cogan", f"--params={params}")
-    result = kedro(project, "run", "--pipeline=retrain_cogan", f"--params={params},retrain.promotion_margin=1.0")
+    # the same data again: promote_unchanged_data lets the (impossible) margin decide
+    result = kedro(project, "run", "--pipeline=retrain_cogan",
+                   f"--params={params},retrain.promotion_margin=1.0,retrain.promote_unchanged_data=true")
     assert "Warm start from the checkpoint" in result.stdout + result.stderr
     decision = json.loads(latest(project / "data/08_reporting/cogan/promotion_decision.json").read_text())
     assert decision["promoted"] is False and "does not beat" in decision["reason"]

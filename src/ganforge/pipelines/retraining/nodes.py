@@ -77,9 +77,10 @@ def _verdict(candidate: dict[str, Any], champion: dict[str, Any], margin: float,
         return True, f"no champion yet: the new model becomes champion ({label} {candidate[PRIMARY]:.4g})"
     # A scheduled run without new data only trains the champion longer on what it has seen: a score
     # won that way is not a reason to replace a model that users already serve.
-    if not promote_unchanged_data and candidate.get("data_fingerprint") == champion.get("data_fingerprint"):
+    fingerprint = candidate.get("data_fingerprint")
+    if not promote_unchanged_data and fingerprint is not None and fingerprint == champion.get("data_fingerprint"):
         return False, ("the data has not changed since the champion was trained (fingerprint "
-                       f"{str(candidate.get('data_fingerprint'))[:12]}): retrained without promoting "
+                       f"{str(fingerprint)[:12]}): retrained without promoting "
                        "(retrain.promote_unchanged_data: true promotes on a win)")
     if (champion["backbone"]["weights_fingerprint"] != candidate["backbone"]["weights_fingerprint"]
             or champion["real_statistics_key"] != candidate["real_statistics_key"]
