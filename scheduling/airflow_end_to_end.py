@@ -224,7 +224,9 @@ def main() -> int:
                    if "AirflowFailException: Error (" in line and "broken.png" in line]
     # Airflow logs where its task raised (its own frames and the DAG file's); the project's
     # frames (Kedro's runner, the loader) stay out, as on the command line
-    project_frames = re.findall(r'File "[^"]*(?:/kedro/|/ganforge/)[^"]*"', output)
+    # (the installed packages' folders, not any path with "ganforge" in it: a clone's own name)
+    project_frames = re.findall(r'File "[^"]*(?:site-packages/kedro/|site-packages/ganforge/|src/ganforge/)[^"]*"',
+                                output)
     scenario.check("5", state == "failed", "the DAG run fails")
     scenario.check("5", bool(error_lines), "the task fails with the project's one line, naming the broken file")
     scenario.check("5", not project_frames, "no traceback of the project's code in the task log")
