@@ -179,16 +179,15 @@ def main() -> int:
     print("1. first images arrive", flush=True)
     drop_images(project, 0)
     state, output, seconds = scenario.dag_run("1_first_data")
-    after = champion_version(project)
+    after, decision = champion_version(project), latest_decision(project)
     scenario.check("1", state == "success", "the DAG run succeeds")
-    scenario.check("1", after is not None and latest_decision(project)["promoted"], "the new model becomes champion")
-    scenario.record("1. first images", state, seconds, None, after, latest_decision(project)["reason"])
+    scenario.check("1", after is not None and decision["promoted"], "the new model becomes champion")
+    scenario.record("1. first images", state, seconds, None, after, decision["reason"])
 
     print("2. the same images again", flush=True)
     before = after
     state, output, seconds = scenario.dag_run("2_same_data")
-    after = champion_version(project)
-    decision = latest_decision(project)
+    after, decision = champion_version(project), latest_decision(project)
     scenario.check("2", state == "success", "the DAG run succeeds")
     scenario.check("2", not decision["promoted"] and after == before,
                    "it retrains from the champion and does not promote")
